@@ -1,0 +1,27 @@
+namespace SignalStream.Protocol;
+
+#pragma warning disable CS1591 // shapes are documented in docs/protocol.md
+public sealed record TokenRequest(string? Username, string? Password);
+
+public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string UserId, Tier Tier);
+
+public sealed record TicketResponse(string Ticket, int ExpiresIn);
+
+public sealed record IngestResponse(string Id, long Seq, bool Duplicate);
+
+public sealed record CreateUserRequest(string? Username, string? Password, string? Tier);
+
+public sealed record UpdateUserRequest(string? Tier, string? Password, bool? Disabled);
+
+public sealed record UserResponse(string UserId, string Username, Tier Tier, bool Disabled);
+
+public sealed record StatsResponse(
+    int TotalConnections,
+    int ActiveUsers,
+    IReadOnlyDictionary<string, int> UsersByTier,
+    IReadOnlyDictionary<string, int>? ConnectionsByTier = null,
+    long? LastSeq = null,
+    IReadOnlyList<NodeStats>? Nodes = null);
+
+public sealed record NodeStats(string NodeId, int TotalConnections, int ActiveUsers, DateTimeOffset SeenAt);
+#pragma warning restore CS1591
