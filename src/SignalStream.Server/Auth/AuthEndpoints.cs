@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SignalStream.Protocol;
+using SignalStream.Server.Hosting;
+using SignalStream.Server.Storage;
+using SignalStream.Server.Users;
+
+namespace SignalStream.Server.Auth;
+
+public static class AuthEndpoints
+{
+    private const int MaxBodyBytes = 8 * 1024;
+    private static readonly TimeSpan BodyTimeout = TimeSpan.FromSeconds(10);
+
+    public static void MapAuth(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(Paths.Token, IssueTokenAsync);
+        app.MapPost(Paths.WsTicket, IssueTicketAsync);
+    }
+
+    /// <summary>Password login, or token exchange when an external issuer's bearer token comes without a body.</summary>
+    private static async Task<IResult> IssueTokenAsync(HttpContext context, IUserStore store, Passwords passwords, ExternalTokens external, TokenService tokens)
+    {
+        UserRecord? user;
+        try
+        {
+            if (BearerToken.From(context.Request) is { } externalToken && context.Request.ContentLength is null or 0)
+            {
+                var username = await external.ValidateAsync(externalToken);
+                if (username is null) return Problems.Result(StatusCodes.Status401Unauthorized, "Token not accepted for exchange", "The bearer token is not from a trusted issuer, or is expired.");
+                user = await store.FindByUsernameAsync(username, context.RequestAborted);
+                if (user is null) return Problems.Result(StatusCodes.Status403Forbidden, "No account for this identity", "Ask an administrator to create the user.");
+            }
+            else
+            {
+                var (document, refusal) = await JsonBody.ReadAsync(context.Request, MaxBodyBytes, BodyTimeout);
+                if (refusal is not null) return refusal;
+                TokenRequest? request;
+                using (document)
+                {
+                    try { request = document!.RootElement.Deserialize(ProtocolJson.Default.TokenRequest); }
+                    catch (JsonException) { request = null; }
+                }
+                if (request is not { Username: { Length: > 0 } name, Password: { Length: > 0 } password })
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["username"] = ["username and password are required strings"] }, title: "username and password are required");
+                user = await store.FindByUsernameAsync(name, context.RequestAborted);
+                if (!passwords.Verify(user?.PasswordHash, password) || user is null)
+                    return Problems.Result(StatusCodes.Status401Unauthorized, "Wrong username or password");
+            }
+        }
+        catch (Exception e) when (Problems.IsStorageFailure(e))
+        {
+            return Problems.StorageUnavailable();
+        }
+        if (user.Disabled) return Problems.Result(StatusCodes.Status403Forbidden, "Account disabled");
+        return Results.Json(new TokenResponse(tokens.Issue(user.Id), "Bearer", (int)tokens.Lifetime.TotalSeconds, user.Id, user.Tier), ProtocolJson.Default.TokenResponse);
+    }
+
+    private static async Task<IResult> IssueTicketAsync(HttpContext context, TokenService tokens, ITicketStore tickets, UserDirectory users, IOptions<AuthOptions> options)
+    {
+        var (user, refusal) = await CurrentUser.ResolveAsync(context, tokens, users);
+        if (user is null) return refusal!;
+        var ticket = await tickets.IssueAsync(user.Value.User.Id, user.Value.Token.ExpiresAt, context.RequestAborted);
+        return Results.Json(new TicketResponse(ticket, (int)options.Value.TicketLifetime.TotalSeconds), ProtocolJson.Default.TicketResponse);
+    }
+}
+
+/// <summary>The user behind a request's bearer token, with the tier from our store, never from a claim.</summary>
+public static class CurrentUser
+{
+    public static async Task<((UserRecord User, ValidatedToken Token)? User, IResult? Refusal)> ResolveAsync(HttpContext context, TokenService tokens, UserDirectory users)
+    {
+        if (await tokens.ValidateAsync(BearerToken.From(context.Request)) is not { } token)
+            return (null, Problems.Result(StatusCodes.Status401Unauthorized, "Missing or invalid access token", "Send Authorization: Bearer <token> from POST /api/auth/token."));
+        UserRecord? user;
+        try { user = await users.GetAsync(token.UserId, context.RequestAborted); }
+        catch (Exception e) when (Problems.IsStorageFailure(e)) { return (null, Problems.StorageUnavailable()); }
+        if (user is null) return (null, Problems.Result(StatusCodes.Status401Unauthorized, "Unknown user", "Log in again."));
+        if (user.Disabled) return (null, Problems.Result(StatusCodes.Status403Forbidden, "Account disabled"));
+        return ((user, token), null);
+    }
+}

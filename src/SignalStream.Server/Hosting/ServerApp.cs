@@ -1,0 +1,116 @@
+using Microsoft.Extensions.Options;
+using SignalStream.Server.Admin;
+using SignalStream.Server.Auth;
+using SignalStream.Server.Backplane;
+using SignalStream.Server.Demo;
+using SignalStream.Server.Ingest;
+using SignalStream.Server.Observability;
+using SignalStream.Server.Storage;
+using SignalStream.Server.Streaming;
+using SignalStream.Server.Users;
+
+namespace SignalStream.Server.Hosting;
+
+/// <summary>Composes the service. Tests build it the same way, with their own arguments.</summary>
+public static class ServerApp
+{
+    public const string DefaultUrls = "http://localhost:9001";
+
+    public static WebApplication Build(string[] args, TextWriter? console = null)
+    {
+        console ??= Console.Out;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = ExpandSwitches(args),
+            // The dashboard is built into the output folder, so it is found wherever the server is started from.
+            WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
+        });
+        if (string.IsNullOrEmpty(builder.Configuration["Urls"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
+            builder.WebHost.UseUrls(DefaultUrls);
+        var config = builder.Configuration;
+        var services = builder.Services;
+
+        var limits = config.GetSection("Limits").Get<LimitsOptions>() ?? new();
+        var capacity = new Capacity(limits);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxConcurrentConnections = capacity.MaxSockets;
+            kestrel.Limits.MaxRequestLineSize = 32 * 1024; // a 20 KB forged token still gets its 401
+            kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+        });
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
+
+        services.AddServerOptions(config);
+        services.AddProblemDetails();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(capacity);
+        services.AddSingleton(sp => Secrets.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<IOptions<DataOptions>>().Value, console));
+        services.AddSingleton<ServerMetrics>();
+
+        // Auth
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<ExternalTokens>();
+        services.AddSingleton<Passwords>();
+        services.AddSingleton<ITicketStore, InMemoryTicketStore>();
+
+        // Storage
+        services.AddSingleton<SqliteDatabase>();
+        services.AddSingleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteDatabase>());
+        services.AddSingleton<ISignalStore, SqliteSignalStore>();
+        services.AddSingleton<IUserStore, SqliteUserStore>();
+
+        // Users and streaming
+        services.AddSingleton<UserDirectory>();
+        services.AddSingleton<ConnectionHub>();
+        services.AddSingleton<Replay>();
+        services.AddSingleton<StreamSession>();
+        services.AddSingleton<StreamEndpoint>();
+        services.AddSingleton<ClusterStats>();
+        services.AddSingleton<ISignalBackplane, InMemoryBackplane>();
+        services.AddHostedService<UserChangeFeed>();
+        services.AddHostedService<HubMaintenance>();
+
+        // Ingest and demo
+        services.AddSingleton<IngestService>();
+        services.AddIngestRateLimit(config);
+        services.AddSingleton<DemoSeeder>();
+        if (config.GetValue<bool>("Demo:Enabled")) services.AddHostedService<DemoPublisher>();
+
+        var app = builder.Build();
+        app.UseMiddleware<RequestLogging>();
+        app.UseWebSockets();
+        app.UseRateLimiter();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+
+        app.Map(Protocol.Paths.Stream, (HttpContext context, StreamEndpoint endpoint) => endpoint.HandleAsync(context));
+        app.MapIngest();
+        app.MapAuth();
+        app.MapSignals();
+        app.MapAdmin();
+        app.MapObservability(app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value);
+        app.MapFallbackToFile("index.html");
+        return app;
+    }
+
+    /// <summary>Creates or migrates storage, seeds demo users, loads keys: everything before listening.</summary>
+    public static async Task PrepareAsync(WebApplication app, TextWriter? console = null)
+    {
+        console ??= Console.Out;
+        var services = app.Services;
+        _ = services.GetRequiredService<Secrets>(); // generate and print keys before anything else
+        var store = services.GetRequiredService<ISignalStore>();
+        await store.InitializeAsync(CancellationToken.None);
+        services.GetRequiredService<ConnectionHub>().StartAt((await store.GetBoundsAsync(CancellationToken.None)).LastSeq);
+        await services.GetRequiredService<DemoSeeder>().SeedAsync(console, CancellationToken.None);
+        var capacity = services.GetRequiredService<Capacity>();
+        var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
+        var backplane = services.GetRequiredService<IOptions<BackplaneOptions>>().Value;
+        services.GetRequiredService<ILogger<Capacity>>().Started(storage.Provider, backplane.Provider, capacity.MaxConnections, capacity.FileLimit);
+    }
+
+    /// <summary><c>--demo</c> is short for <c>--Demo:Enabled=true</c>.</summary>
+    private static string[] ExpandSwitches(string[] args) =>
+        args.Select(a => a == "--demo" ? "--Demo:Enabled=true" : a).ToArray();
+}

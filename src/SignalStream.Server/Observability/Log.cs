@@ -1,0 +1,62 @@
+namespace SignalStream.Server.Observability;
+
+/// <summary>
+/// Every log event of the server, source-generated. Event ids are never reused once retired.
+/// No event takes a token, ticket, password or API key as a parameter.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Information, "Listening with storage {Provider} and backplane {Backplane}; connection ceiling {MaxConnections} (descriptor limit {FileLimit})", EventName = "Started")]
+    public static partial void Started(this ILogger logger, string provider, string backplane, int maxConnections, long fileLimit);
+
+    [LoggerMessage(2, LogLevel.Information, "Generated new {What} under {Directory}", EventName = "GeneratedSecret")]
+    public static partial void GeneratedSecret(this ILogger logger, string what, string directory);
+
+    [LoggerMessage(3, LogLevel.Information, "Seeded demo user {Username} with tier {Tier}", EventName = "SeededUser")]
+    public static partial void SeededUser(this ILogger logger, string username, string tier);
+
+    [LoggerMessage(10, LogLevel.Information, "Stored signal {Seq} {Symbol} from {Source} (min tier {MinTier})", EventName = "SignalStored")]
+    public static partial void SignalStored(this ILogger logger, long seq, string symbol, string source, string minTier);
+
+    [LoggerMessage(11, LogLevel.Information, "Duplicate signal {ExternalId} from {Source}: answered with seq {Seq}", EventName = "SignalDuplicate")]
+    public static partial void SignalDuplicate(this ILogger logger, string externalId, string source, long seq);
+
+    [LoggerMessage(12, LogLevel.Warning, "Storage failed during ingest; answered 503", EventName = "IngestStorageFailed")]
+    public static partial void IngestStorageFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(13, LogLevel.Information, "Ingest refused with {Status}: {Reason}", EventName = "IngestRefused")]
+    public static partial void IngestRefused(this ILogger logger, int status, string reason);
+
+    [LoggerMessage(20, LogLevel.Debug, "Connection {ConnectionId} opened for user {UserId} ({Tier})", EventName = "ConnectionOpened")]
+    public static partial void ConnectionOpened(this ILogger logger, string connectionId, string userId, string tier);
+
+    [LoggerMessage(21, LogLevel.Debug, "Connection {ConnectionId} closed with {CloseCode}", EventName = "ConnectionClosed")]
+    public static partial void ConnectionClosed(this ILogger logger, string connectionId, int closeCode);
+
+    [LoggerMessage(22, LogLevel.Information, "Upgrade refused with {Status}: {Reason}", EventName = "UpgradeRefused")]
+    public static partial void UpgradeRefused(this ILogger logger, int status, string reason);
+
+    [LoggerMessage(23, LogLevel.Warning, "Connection {ConnectionId} is closing with {CloseCode}: {Reason}", EventName = "ConnectionClosing")]
+    public static partial void ConnectionClosing(this ILogger logger, string connectionId, int closeCode, string reason);
+
+    [LoggerMessage(24, LogLevel.Debug, "Connection {ConnectionId} failed", EventName = "ConnectionFailed")]
+    public static partial void ConnectionFailed(this ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(25, LogLevel.Warning, "Replay for connection {ConnectionId} failed", EventName = "ReplayFailed")]
+    public static partial void ReplayFailed(this ILogger logger, string connectionId, Exception exception);
+
+    [LoggerMessage(26, LogLevel.Information, "Shutting down: closing {Count} connections with 1001", EventName = "ClosingAll")]
+    public static partial void ClosingAll(this ILogger logger, int count);
+
+    [LoggerMessage(30, LogLevel.Information, "User {UserId} changed: tier {Tier}, disabled {Disabled}", EventName = "UserChanged")]
+    public static partial void UserChanged(this ILogger logger, string userId, string tier, bool disabled);
+
+    [LoggerMessage(31, LogLevel.Warning, "Reading user changes failed; will retry", EventName = "UserFeedFailed")]
+    public static partial void UserFeedFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(40, LogLevel.Information, "{Method} {Path}{Query} answered {Status} in {ElapsedMs} ms", EventName = "Request")]
+    public static partial void Request(this ILogger logger, string method, string path, string query, int status, double elapsedMs);
+
+    [LoggerMessage(50, LogLevel.Warning, "Demo publisher could not publish", EventName = "DemoFailed")]
+    public static partial void DemoFailed(this ILogger logger, Exception exception);
+}

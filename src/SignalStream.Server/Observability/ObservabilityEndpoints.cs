@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+using Prometheus;
+using SignalStream.Protocol;
+using SignalStream.Server.Auth;
+using SignalStream.Server.Hosting;
+using SignalStream.Server.Storage;
+using SignalStream.Server.Streaming;
+
+namespace SignalStream.Server.Observability;
+
+public static class ObservabilityEndpoints
+{
+    public static void MapObservability(this IEndpointRouteBuilder app, ObservabilityOptions options)
+    {
+        app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
+        app.MapGet("/readyz", async (IStorageHealth storage, IEnumerable<IReadinessCheck> checks, CancellationToken ct) =>
+        {
+            var results = new Dictionary<string, bool> { ["storage"] = await storage.IsHealthyAsync(ct) };
+            foreach (var check in checks) results[check.Name] = await check.IsReadyAsync(ct);
+            var ready = results.Values.All(ok => ok);
+            return Results.Json(new { status = ready ? "ready" : "not_ready", checks = results },
+                statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
+        });
+
+        var stats = app.MapGet(Paths.Stats, (ClusterStats cluster) => cluster.GetAsync());
+        if (!options.PublicStats) stats.AddEndpointFilter<AdminKeyFilter>();
+
+        var metrics = app.MapGet("/metrics", async (HttpContext context, CancellationToken ct) =>
+        {
+            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
+            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, ct);
+            return Results.Empty;
+        });
+        if (!options.PublicMetrics) metrics.AddEndpointFilter<AdminKeyFilter>();
+    }
+}
+
+/// <summary>Something besides storage that readiness depends on (the backplane, when there is one).</summary>
+public interface IReadinessCheck
+{
+    string Name { get; }
+    Task<bool> IsReadyAsync(CancellationToken ct);
+}
+
+/// <summary>The figures of <c>/ws/stats</c>: counts only, never user ids, addresses or tokens.</summary>
+public class ClusterStats(ConnectionHub hub)
+{
+    public virtual Task<StatsResponse> GetAsync()
+    {
+        var s = hub.GetStats();
+        return Task.FromResult(new StatsResponse(s.TotalConnections, s.ActiveUsers, ByTier(s.UsersByTier), ByTier(s.ConnectionsByTier), s.LastSeq));
+    }
+
+    protected static Dictionary<string, int> ByTier(int[] counts) => new()
+    {
+        [Tier.Starter.ToWire()] = counts[0],
+        [Tier.Professional.ToWire()] = counts[1],
+        [Tier.Institutional.ToWire()] = counts[2],
+    };
+}

@@ -1,0 +1,92 @@
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using SignalStream.Server.Hosting;
+
+namespace SignalStream.Server.Storage;
+
+/// <summary>The embedded default: one SQLite file in WAL mode, schema created or migrated at start.</summary>
+public sealed class SqliteDatabase : IStorageHealth
+{
+    private const int SchemaVersion = 1;
+
+    private static readonly string[] Migrations =
+    [
+        // 1: users with a change-feed version; signals with seq as the history order.
+        """
+        CREATE TABLE IF NOT EXISTS users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT NOT NULL,
+            tier INTEGER NOT NULL,
+            disabled INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL,
+            created_at TEXT NOT NULL);
+        CREATE INDEX IF NOT EXISTS users_version ON users(version);
+        CREATE TABLE IF NOT EXISTS signals (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL,
+            external_id TEXT NOT NULL,
+            symbol TEXT NOT NULL,
+            min_tier INTEGER NOT NULL,
+            payload TEXT NOT NULL,
+            UNIQUE (source, external_id));
+        """,
+    ];
+
+    public SqliteDatabase(IOptions<StorageOptions> storage, IOptions<DataOptions> data)
+    {
+        var builder = new SqliteConnectionStringBuilder(
+            storage.Value.ConnectionString ?? $"Data Source={Path.Combine(data.Value.Directory, "signals.db")}")
+        {
+            Pooling = true,
+        };
+        ConnectionString = builder.ToString();
+        FilePath = builder.DataSource;
+        HistoryLimit = storage.Value.HistoryLimit;
+    }
+
+    public string ConnectionString { get; }
+    public string FilePath { get; }
+    public int HistoryLimit { get; }
+
+    public async Task<SqliteConnection> OpenAsync(CancellationToken ct)
+    {
+        var connection = new SqliteConnection(ConnectionString);
+        await connection.OpenAsync(ct);
+        // FULL: a signal is broadcast only after it survives a power loss, not just a crash.
+        await connection.ExecuteAsync("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+        return connection;
+    }
+
+    public async Task MigrateAsync(CancellationToken ct)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(FilePath));
+        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        await using var connection = await OpenAsync(ct);
+        await connection.ExecuteAsync("PRAGMA journal_mode=WAL;");
+        var current = await connection.ExecuteScalarAsync<long>("PRAGMA user_version;");
+        for (var version = (int)current; version < SchemaVersion; version++)
+        {
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            await connection.ExecuteAsync(Migrations[version], transaction: tx);
+            await connection.ExecuteAsync($"PRAGMA user_version={version + 1};", transaction: tx);
+            await tx.CommitAsync(ct);
+        }
+    }
+
+    public async Task<bool> IsHealthyAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var connection = await OpenAsync(ct);
+            return await connection.ExecuteScalarAsync<long>("SELECT 1") == 1;
+        }
+        catch (DbException)
+        {
+            return false;
+        }
+    }
+}

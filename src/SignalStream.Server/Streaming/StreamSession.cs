@@ -1,0 +1,228 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using SignalStream.Protocol;
+using SignalStream.Server.Auth;
+using SignalStream.Server.Hosting;
+using SignalStream.Server.Ingest;
+using SignalStream.Server.Observability;
+using SignalStream.Server.Storage;
+using SignalStream.Server.Users;
+
+namespace SignalStream.Server.Streaming;
+
+/// <summary>
+/// The life of one accepted socket: welcome, optional replay, then reading client frames until
+/// either side closes. Client frames are held to a size limit (1009), text only (1003), a rate
+/// (error, then 4003 on a flood) and a budget of bad frames (error each, then 4501).
+/// </summary>
+public sealed class StreamSession(
+    IOptions<WebSocketsOptions> wsOptions,
+    TokenService tokens,
+    UserDirectory users,
+    Replay replay,
+    ServerMetrics metrics,
+    TimeProvider time,
+    ILogger<StreamSession> logger)
+{
+    private const int ReceiveChunkBytes = 1024;
+
+    public async Task RunAsync(WebSocket socket, StreamConnection connection, UserRecord user, long lastSeq, long afterSeq)
+    {
+        var options = wsOptions.Value;
+        connection.Attach(socket);
+        logger.ConnectionOpened(connection.Id, connection.UserId, connection.Tier.ToWire());
+        connection.Send(OutboundFrame.Control(
+            new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()),
+            ProtocolJson.Default.WelcomeMessage));
+        var writer = connection.RunWriterAsync();
+        try
+        {
+            if (afterSeq >= 0) await ReplayAsync(connection, afterSeq);
+            else connection.GoLive(lastSeq);
+            await ReceiveAsync(socket, connection, options);
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
+        {
+            logger.ConnectionFailed(connection.Id, e);
+        }
+        finally
+        {
+            connection.RequestClose(CloseCodes.Normal, "");
+            await writer;
+            socket.Abort();
+            var code = connection.CloseCode;
+            metrics.Disconnects.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+            logger.ConnectionClosed(connection.Id, code);
+        }
+    }
+
+    private async Task ReplayAsync(StreamConnection connection, long afterSeq)
+    {
+        try
+        {
+            await replay.RunAsync(connection, afterSeq, connection.Aborted);
+        }
+        catch (Exception e) when (Problems.IsStorageFailure(e))
+        {
+            logger.ReplayFailed(connection.Id, e);
+            connection.RequestClose(CloseCodes.TryAgainLater, "history unavailable, reconnect later");
+        }
+    }
+
+    private async Task ReceiveAsync(WebSocket socket, StreamConnection connection, WebSocketsOptions options)
+    {
+        var chunk = new byte[ReceiveChunkBytes];
+        byte[]? large = null; // rented only for messages that span several reads
+        var length = 0;
+        var limits = new FrameBudget(options, time);
+        try
+        {
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(chunk.AsMemory(), connection.Aborted);
+                if (result.MessageType == WebSocketMessageType.Close) return;
+                if (connection.IsClosing) { length = 0; continue; } // waiting for the client's close
+                if (result.MessageType == WebSocketMessageType.Binary)
+                {
+                    connection.RequestClose(CloseCodes.BinaryNotSupported, "binary frames are not supported");
+                    continue;
+                }
+                if (length + result.Count > options.MaxMessageBytes)
+                {
+                    // Refused as soon as the limit is passed: the rest of the message is never buffered.
+                    metrics.Drops.WithLabels("client_frame_too_big").Inc();
+                    connection.RequestClose(CloseCodes.MessageTooBig, $"message over {options.MaxMessageBytes} bytes");
+                    continue;
+                }
+
+                ReadOnlyMemory<byte> message;
+                if (result.EndOfMessage && length == 0)
+                {
+                    message = chunk.AsMemory(0, result.Count);
+                }
+                else
+                {
+                    large ??= ArrayPool<byte>.Shared.Rent(options.MaxMessageBytes);
+                    chunk.AsSpan(0, result.Count).CopyTo(large.AsSpan(length));
+                    length += result.Count;
+                    if (!result.EndOfMessage) continue;
+                    message = large.AsMemory(0, length);
+                }
+
+                await HandleAsync(connection, message, limits);
+                length = 0;
+                if (large is not null) { ArrayPool<byte>.Shared.Return(large); large = null; }
+            }
+        }
+        finally
+        {
+            if (large is not null) ArrayPool<byte>.Shared.Return(large);
+        }
+    }
+
+    private async Task HandleAsync(StreamConnection connection, ReadOnlyMemory<byte> utf8, FrameBudget budget)
+    {
+        switch (budget.CountMessage())
+        {
+            case FrameVerdict.Flood:
+                metrics.Drops.WithLabels("client_flood").Inc();
+                connection.RequestClose(CloseCodes.RateLimited, "rate limited");
+                return;
+            case FrameVerdict.OverRate:
+                Refuse(connection, budget, ErrorCodes.RateLimited, "too many messages; slow down", isBad: false);
+                return;
+        }
+
+        ClientMessage? message;
+        try
+        {
+            message = JsonSerializer.Deserialize(utf8.Span, ProtocolJson.Default.ClientMessage);
+        }
+        catch (JsonException)
+        {
+            Refuse(connection, budget, ErrorCodes.InvalidJson, "frame is not a JSON object of this protocol");
+            return;
+        }
+
+        switch (message?.Type)
+        {
+            case MessageTypes.Ping:
+                connection.Send(OutboundFrame.Control(new PongMessage(message.Ts), ProtocolJson.Default.PongMessage));
+                break;
+            case MessageTypes.Subscribe when message.Symbols is { } symbols:
+                if (symbols.Length > SignalRules.MaxSymbolsPerFilter || !symbols.All(SignalRules.IsValidSymbol))
+                    Refuse(connection, budget, ErrorCodes.InvalidField, $"symbols: at most {SignalRules.MaxSymbolsPerFilter} valid symbols");
+                else connection.ChangeSymbols(symbols);
+                break;
+            case MessageTypes.Resume when message.AfterSeq is >= 0:
+                await ReplayAsync(connection, message.AfterSeq.Value);
+                break;
+            case MessageTypes.Refresh when !string.IsNullOrEmpty(message.Token):
+                await RefreshAsync(connection, message.Token, budget);
+                break;
+            case MessageTypes.Subscribe or MessageTypes.Resume or MessageTypes.Refresh:
+                Refuse(connection, budget, ErrorCodes.InvalidField, $"{message.Type}: missing or invalid field");
+                break;
+            case null:
+                Refuse(connection, budget, ErrorCodes.InvalidField, "type is required");
+                break;
+            default:
+                Refuse(connection, budget, ErrorCodes.UnknownType, "unknown message type");
+                break;
+        }
+    }
+
+    private async Task RefreshAsync(StreamConnection connection, string token, FrameBudget budget)
+    {
+        var validated = await tokens.ValidateAsync(token);
+        if (validated is not { } v || v.UserId != connection.UserId)
+        {
+            Refuse(connection, budget, ErrorCodes.InvalidToken, "token invalid or for another user");
+            return;
+        }
+        var user = await users.GetAsync(v.UserId, connection.Aborted);
+        if (user is null || user.Disabled)
+        {
+            connection.RequestClose(CloseCodes.UserDisabled, "user disabled");
+            return;
+        }
+        connection.ExtendToken(v.ExpiresAt);
+    }
+
+    private static void Refuse(StreamConnection connection, FrameBudget budget, string code, string text, bool isBad = true)
+    {
+        connection.Send(OutboundFrame.Control(new ErrorMessage(code, text), ProtocolJson.Default.ErrorMessage));
+        if (isBad && budget.CountBadFrame()) connection.RequestClose(CloseCodes.TooManyBadFrames, "too many bad frames");
+    }
+}
+
+internal enum FrameVerdict { Ok, OverRate, Flood }
+
+/// <summary>
+/// Per-connection counters for the frame rules: a one-second window (over the rate: refused with
+/// an error; over twice the rate: a flood, closed 4003) and a count of bad frames.
+/// </summary>
+internal sealed class FrameBudget(WebSocketsOptions options, TimeProvider time)
+{
+    private long _windowStart = time.GetTimestamp();
+    private int _inWindow;
+    private int _bad;
+
+    public FrameVerdict CountMessage()
+    {
+        var now = time.GetTimestamp();
+        if (time.GetElapsedTime(_windowStart, now) >= TimeSpan.FromSeconds(1))
+        {
+            _windowStart = now;
+            _inWindow = 0;
+        }
+        _inWindow++;
+        if (_inWindow > 2 * options.MessagesPerSecond) return FrameVerdict.Flood;
+        return _inWindow > options.MessagesPerSecond ? FrameVerdict.OverRate : FrameVerdict.Ok;
+    }
+
+    /// <summary>True when the budget of bad frames is spent.</summary>
+    public bool CountBadFrame() => ++_bad >= options.MaxBadFrames;
+}
