@@ -16,7 +16,8 @@ public static class ServerApp
 {
     public const string DefaultUrls = "http://localhost:9001";
 
-    public static WebApplication Build(string[] args, TextWriter? console = null)
+    /// <param name="configure">Last word on services before the app is built (tests add log capture here).</param>
+    public static WebApplication Build(string[] args, TextWriter? console = null, Action<WebApplicationBuilder>? configure = null)
     {
         console ??= Console.Out;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
@@ -77,6 +78,7 @@ public static class ServerApp
         services.AddSingleton<DemoSeeder>();
         if (config.GetValue<bool>("Demo:Enabled")) services.AddHostedService<DemoPublisher>();
 
+        configure?.Invoke(builder);
         var app = builder.Build();
         app.UseMiddleware<RequestLogging>();
         app.UseWebSockets();

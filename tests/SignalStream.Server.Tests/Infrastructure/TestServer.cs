@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SignalStream.Protocol;
+using SignalStream.Server.Hosting;
+
+namespace SignalStream.Server.Tests.Infrastructure;
+
+/// <summary>
+/// The real server on a loopback port with its own SQLite file, known keys and captured logs.
+/// Extra settings go in as command-line arguments, exactly as an operator would give them.
+/// </summary>
+public sealed class TestServer : IAsyncDisposable
+{
+    public const string AdminKey = "test-admin-key-0123456789";
+    public const string PublisherKey = "test-publisher-key-0123456789";
+    public const string SigningKey = "test-signing-key-0123456789-0123456789-abcdef";
+    public const string Password = "correct horse battery";
+
+    /// <summary>Everything every test server logged, for the secrets scan.</summary>
+    public static readonly ConcurrentQueue<string> AllLogs = new();
+
+    private readonly WebApplication _app;
+    private int _userCounter;
+
+    private TestServer(WebApplication app, string dataDirectory, ConcurrentQueue<string> logs)
+    {
+        _app = app;
+        Logs = logs;
+        DataDirectory = dataDirectory;
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseUri = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
+        Http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Uri BaseUri { get; }
+    public HttpClient Http { get; }
+    public string DataDirectory { get; }
+    public IServiceProvider Services => _app.Services;
+    /// <summary>What this server logged.</summary>
+    public ConcurrentQueue<string> Logs { get; }
+
+    public Uri WsUri(string query = "") =>
+        new($"ws://{BaseUri.Authority}{Paths.Stream}{(query.Length > 0 ? "?" + query : "")}");
+
+    public static async Task<TestServer> StartAsync(params string[] settings)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "signalstream-tests", Guid.NewGuid().ToString("N"));
+        return await StartAsync(dataDirectory, settings);
+    }
+
+    public static async Task<TestServer> StartAsync(string dataDirectory, string[] settings, int port = 0)
+    {
+        string[] args =
+        [
+            $"--urls=http://127.0.0.1:{port}",
+            $"--Data:Directory={dataDirectory}",
+            $"--Auth:AdminApiKey={AdminKey}",
+            $"--Auth:PublisherApiKey={PublisherKey}",
+            $"--Auth:SigningKey={SigningKey}",
+            "--Demo:SeedUsers=false",
+            "--Logging:LogLevel:Default=Debug",
+            "--Logging:LogLevel:Microsoft.AspNetCore=Information",
+            "--Logging:LogLevel:SignalStream.Server.Observability.RequestLogging=Information",
+            .. settings,
+        ];
+        var logs = new ConcurrentQueue<string>();
+        var app = ServerApp.Build(args, TextWriter.Null, builder =>
+        {
+            builder.Logging.ClearProviders();
+            builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
+        });
+        await ServerApp.PrepareAsync(app, TextWriter.Null);
+        await app.StartAsync();
+        return new TestServer(app, dataDirectory, logs);
+    }
+
+    public T Get<T>() where T : notnull => _app.Services.GetRequiredService<T>();
+
+    public async Task StopAsync() => await _app.StopAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        try { await _app.StopAsync(); } catch (ObjectDisposedException) { }
+        await _app.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+    }
+
+    // ---- users and tokens ----
+
+    public async Task<TestUser> CreateUserAsync(Tier tier, string? username = null)
+    {
+        username ??= $"user{Interlocked.Increment(ref _userCounter)}-{tier.ToWire().ToLowerInvariant()}";
+        using var request = AdminRequest(HttpMethod.Post, Paths.AdminUsers, new { username, password = Password, tier = tier.ToWire() });
+        using var response = await Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var user = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.UserResponse))!;
+        var token = await LoginAsync(username);
+        return new TestUser(user.UserId, username, tier, token);
+    }
+
+    public async Task<string> LoginAsync(string username, string password = Password)
+    {
+        using var response = await Http.PostAsJsonAsync(Paths.Token, new { username, password });
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.TokenResponse))!.AccessToken;
+    }
+
+    public async Task<HttpResponseMessage> UpdateUserAsync(string userId, object change)
+    {
+        using var request = AdminRequest(HttpMethod.Put, $"{Paths.AdminUsers}/{userId}", change);
+        return await Http.SendAsync(request);
+    }
+
+    public static HttpRequestMessage AdminRequest(HttpMethod method, string path, object? body = null)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Add("X-API-Key", AdminKey);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        return request;
+    }
+
+    public static HttpRequestMessage UserRequest(HttpMethod method, string path, string token)
+    {
+        var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return request;
+    }
+
+    // ---- publishing ----
+
+    private int _signalCounter;
+
+    public static object NewSignal(string? externalId = null, string symbol = "BTC-USD", bool premium = false, Tier? minTier = null, string source = "test-source", string? notes = null) => new
+    {
+        external_id = externalId ?? Guid.NewGuid().ToString("N"),
+        source,
+        symbol,
+        side = "BUY",
+        entry_price = 65000.5,
+        stop_loss = 64000,
+        take_profit = 68000,
+        confidence = 0.82,
+        timeframe = "1h",
+        premium,
+        min_tier = minTier?.ToWire(),
+        notes,
+        generated_at = "2026-11-25T17:00:00.000Z",
+    };
+
+    public async Task<HttpResponseMessage> PostSignalAsync(object body, string? key = PublisherKey)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, Paths.Ingest) { Content = JsonContent.Create(body) };
+        if (key is not null) request.Headers.Add("X-API-Key", key);
+        return await Http.SendAsync(request);
+    }
+
+    /// <summary>Publishes and asserts 201; answers the seq.</summary>
+    public async Task<long> PublishAsync(string symbol = "BTC-USD", Tier minTier = Tier.Starter, string? externalId = null, string? notes = null)
+    {
+        Interlocked.Increment(ref _signalCounter);
+        using var response = await PostSignalAsync(NewSignal(externalId, symbol, minTier: minTier, notes: notes));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.IngestResponse))!.Seq;
+    }
+
+    // ---- sockets ----
+
+    public async Task<TestSocket> ConnectAsync(string token, string query = "", string? origin = null)
+    {
+        var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", $"Bearer {token}");
+        if (origin is not null) socket.Options.SetRequestHeader("Origin", origin);
+        socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        socket.Options.CollectHttpResponseDetails = true;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+        await socket.ConnectAsync(WsUri(query), timeout.Token);
+        return new TestSocket(socket);
+    }
+
+    /// <summary>Connects and reads the welcome.</summary>
+    public async Task<(TestSocket Socket, ServerMessage Welcome)> ConnectWelcomedAsync(string token, string query = "")
+    {
+        var socket = await ConnectAsync(token, query);
+        var welcome = await socket.ExpectAsync(MessageTypes.Welcome);
+        return (socket, welcome);
+    }
+
+    /// <summary>Attempts an upgrade and answers the HTTP status of a refusal (101 when accepted).</summary>
+    public async Task<(HttpStatusCode Status, string Body)> TryUpgradeAsync(string query = "", string? bearer = null, string? origin = null)
+    {
+        using var socket = new ClientWebSocket();
+        socket.Options.CollectHttpResponseDetails = true;
+        if (bearer is not null) socket.Options.SetRequestHeader("Authorization", $"Bearer {bearer}");
+        if (origin is not null) socket.Options.SetRequestHeader("Origin", origin);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            await socket.ConnectAsync(WsUri(query), timeout.Token);
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+            return (HttpStatusCode.SwitchingProtocols, "");
+        }
+        catch (WebSocketException)
+        {
+            // The body of a refused upgrade is not exposed by ClientWebSocket; ask again over plain HTTP for it.
+            return (socket.HttpStatusCode, "");
+        }
+    }
+
+    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
+    {
+        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, sink);
+        public void Dispose() { }
+    }
+
+    private sealed class CapturingLogger(string category, ConcurrentQueue<string> sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var line = new StringBuilder().Append(logLevel).Append(' ').Append(category).Append(": ").Append(formatter(state, exception));
+            if (exception is not null) line.Append(' ').Append(exception);
+            if (state is IEnumerable<KeyValuePair<string, object?>> values)
+                foreach (var (key, value) in values) line.Append(' ').Append(key).Append('=').Append(value);
+            var text = line.ToString();
+            sink.Enqueue(text);
+            AllLogs.Enqueue(text);
+        }
+    }
+}
+
+public sealed record TestUser(string Id, string Username, Tier Tier, string Token);
