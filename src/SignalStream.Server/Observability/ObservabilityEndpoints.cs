@@ -22,7 +22,7 @@ public static class ObservabilityEndpoints
                 statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
         });
 
-        var stats = app.MapGet(Paths.Stats, (ClusterStats cluster) => cluster.GetAsync());
+        var stats = app.MapGet(Paths.Stats, async (ClusterStats cluster) => Results.Json(await cluster.GetAsync(), ProtocolJson.Default.StatsResponse));
         if (!options.PublicStats) stats.AddEndpointFilter<AdminKeyFilter>();
 
         var metrics = app.MapGet("/metrics", async (HttpContext context, CancellationToken ct) =>

@@ -1,0 +1,212 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
+using SignalStream.Protocol;
+using SignalStream.Server.Observability;
+using SignalStream.Server.Storage;
+using SignalStream.Server.Streaming;
+using SignalStream.Server.Users;
+
+namespace SignalStream.Server.Tests.Unit;
+
+public sealed class StreamConnectionTests
+{
+    private static readonly ServerMetrics Metrics = new();
+
+    private static OutboundFrame Frame(long seq, Tier minTier = Tier.Starter, string symbol = "BTC-USD") =>
+        new(Encoding.UTF8.GetBytes($"{{\"seq\":{seq}}}"), seq, minTier, symbol);
+
+    private static StreamConnection Connection(Tier tier = Tier.Starter, int queue = 16, int pending = 16, string[]? symbols = null) =>
+        new("user", new ConnectionFilter(tier, ConnectionFilter.ToSymbolSet(symbols)), DateTimeOffset.UtcNow.AddHours(1), queue, pending, Metrics);
+
+    [Fact]
+    public void Offer_WhileHeld_IsQueuedOnlyAfterGoLive_AndNothingAtOrBelowTheReplayedSeq()
+    {
+        var connection = Connection();
+        connection.Offer(Frame(5));
+        connection.Offer(Frame(6));
+        connection.Offer(Frame(7));
+        Assert.Equal(0, connection.QueueDepth);
+
+        connection.GoLive(sentUpTo: 6);
+        Assert.Equal(1, connection.QueueDepth); // only 7
+
+        connection.Offer(Frame(7)); // a repeat never queues twice
+        connection.Offer(Frame(8));
+        Assert.Equal(2, connection.QueueDepth);
+    }
+
+    [Fact]
+    public void Offer_FilteredByTierAndSymbol()
+    {
+        var connection = Connection(Tier.Professional, symbols: ["eth-usd"]);
+        connection.GoLive(0);
+        connection.Offer(Frame(1, Tier.Institutional, "ETH-USD"));
+        connection.Offer(Frame(2, Tier.Professional, "BTC-USD"));
+        connection.Offer(Frame(3, Tier.Professional, "ETH-USD"));
+        Assert.Equal(1, connection.QueueDepth);
+    }
+
+    [Fact]
+    public void Offer_WhenQueueIsFull_ClosesWithSlowConsumer_WithoutBlocking()
+    {
+        var connection = Connection(queue: 2);
+        connection.GoLive(0);
+        for (var seq = 1; seq <= 3; seq++) connection.Offer(Frame(seq));
+        Assert.Equal(CloseCodes.SlowConsumer, connection.CloseCode);
+    }
+
+    [Fact]
+    public void Offer_WhenReplayBufferOverflows_ClosesWithSlowConsumer()
+    {
+        var connection = Connection(pending: 2);
+        for (var seq = 1; seq <= 3; seq++) connection.Offer(Frame(seq));
+        Assert.Equal(CloseCodes.SlowConsumer, connection.CloseCode);
+    }
+
+    [Fact]
+    public void RequestClose_FirstCodeWins()
+    {
+        var connection = Connection();
+        connection.RequestClose(CloseCodes.UserDisabled, "disabled");
+        connection.RequestClose(CloseCodes.Normal, "");
+        Assert.Equal(CloseCodes.UserDisabled, connection.CloseCode);
+    }
+
+    [Fact]
+    public void ApplyUser_Downgrade_SwapsFilterAndQueuesTierChanged_DisableCloses4503()
+    {
+        var connection = Connection(Tier.Institutional);
+        connection.GoLive(0);
+        Assert.True(connection.ApplyUser(new UserRecord("user", "u", "", Tier.Starter, false, 2)));
+        Assert.Equal(Tier.Starter, connection.Tier);
+        Assert.Equal(1, connection.QueueDepth); // tier_changed
+        connection.Offer(Frame(1, Tier.Professional));
+        Assert.Equal(1, connection.QueueDepth);
+        Assert.False(connection.ApplyUser(new UserRecord("user", "u", "", Tier.Starter, false, 3)));
+        connection.ApplyUser(new UserRecord("user", "u", "", Tier.Starter, true, 4));
+        Assert.Equal(CloseCodes.UserDisabled, connection.CloseCode);
+    }
+
+    [Fact]
+    public void CheckToken_NoticeOnceBeforeExpiry_Closes4001AtExpiry()
+    {
+        var expiresAt = DateTimeOffset.UtcNow.AddMinutes(1);
+        var connection = new StreamConnection("user", new ConnectionFilter(Tier.Starter, null), expiresAt, 16, 16, Metrics);
+        connection.CheckToken(expiresAt.AddSeconds(-90), TimeSpan.FromSeconds(60));
+        Assert.Equal(0, connection.QueueDepth);
+        connection.CheckToken(expiresAt.AddSeconds(-30), TimeSpan.FromSeconds(60));
+        connection.CheckToken(expiresAt.AddSeconds(-20), TimeSpan.FromSeconds(60));
+        Assert.Equal(1, connection.QueueDepth);
+        connection.CheckToken(expiresAt, TimeSpan.FromSeconds(60));
+        Assert.Equal(CloseCodes.TokenExpired, connection.CloseCode);
+    }
+
+    [Fact]
+    public void ForSignal_WrapsStoredJsonWithoutReserializing()
+    {
+        var frame = OutboundFrame.ForSignal(new StoredSignal(42, "id", Tier.Professional, "BTC-USD", "{\"id\":\"id\",\"seq\":42}"));
+        Assert.Equal("{\"type\":\"signal\",\"seq\":42,\"signal\":{\"id\":\"id\",\"seq\":42}}", Encoding.UTF8.GetString(frame.Utf8.Span));
+        Assert.Equal(Tier.Professional, frame.MinTier);
+    }
+}
+
+public sealed class HubTests
+{
+    [Fact]
+    public void TryAdd_OverPerUserLimit_Refuses_AndRemoveFreesTheSlot()
+    {
+        var hub = new ConnectionHub(new ServerMetrics());
+        StreamConnection New() => new("u", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.MaxValue, 4, 4, new ServerMetrics());
+        var a = New();
+        Assert.True(hub.TryAdd(a, 2, out _));
+        Assert.True(hub.TryAdd(New(), 2, out _));
+        Assert.False(hub.TryAdd(New(), 2, out _));
+        hub.Remove(a);
+        Assert.True(hub.TryAdd(New(), 2, out _));
+        Assert.Equal(2, hub.Count);
+    }
+}
+
+public sealed class UserDirectoryTests
+{
+    private sealed class CountingStore : IUserStore
+    {
+        public int Lookups;
+        public Tier Tier = Tier.Professional;
+        public Task<UserRecord?> FindByIdAsync(string id, CancellationToken ct) { Lookups++; return Task.FromResult<UserRecord?>(new(id, id, "", Tier, false, Lookups)); }
+        public Task<IReadOnlyList<UserRecord>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken ct) { Lookups++; return Task.FromResult<IReadOnlyList<UserRecord>>(ids.Select(i => new UserRecord(i, i, "", Tier, false, 1)).ToList()); }
+        public Task<UserRecord?> FindByUsernameAsync(string username, CancellationToken ct) => throw new NotSupportedException();
+        public Task<UserRecord?> CreateAsync(string username, string passwordHash, Tier tier, CancellationToken ct) => throw new NotSupportedException();
+        public Task<UserRecord?> UpdateAsync(string id, Tier? tier, string? passwordHash, bool? disabled, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<UserRecord>> ListAsync(CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<UserRecord>> ReadChangesAsync(long afterVersion, CancellationToken ct) => throw new NotSupportedException();
+        public Task<long> GetVersionAsync(CancellationToken ct) => Task.FromResult(0L);
+    }
+
+    [Fact]
+    public async Task Get_WhileFeedIsFresh_ServesFromCache_OnceStaleGoesToStore()
+    {
+        var time = new FakeTimeProvider();
+        var store = new CountingStore();
+        var directory = new UserDirectory(store, time);
+        directory.MarkFresh();
+        await directory.GetAsync("a", default);
+        await directory.GetAsync("a", default);
+        Assert.Equal(1, store.Lookups);
+
+        store.Tier = Tier.Starter;
+        time.Advance(UserDirectory.MaxStaleness);
+        Assert.Equal(Tier.Starter, (await directory.GetAsync("a", default))!.Tier);
+        Assert.Equal(2, store.Lookups);
+    }
+
+    [Fact]
+    public async Task Warm_LoadsOnlyMissingUsers_InOneQuery()
+    {
+        var store = new CountingStore();
+        var directory = new UserDirectory(store, new FakeTimeProvider());
+        directory.MarkFresh();
+        await directory.GetAsync("a", default);
+        await directory.WarmAsync(["a", "b", "c", "b"], default);
+        Assert.Equal(2, store.Lookups);
+        await directory.GetAsync("c", default);
+        Assert.Equal(2, store.Lookups);
+    }
+}
+
+public sealed class PolicyTests
+{
+    [Theory]
+    [InlineData("?token=abc&after_seq=5", "?token=[redacted]&after_seq=5")]
+    [InlineData("?ticket=abc", "?ticket=[redacted]")]
+    [InlineData("?symbols=BTC&api_key=k", "?symbols=BTC&api_key=[redacted]")]
+    [InlineData("", "")]
+    public void Redact_RemovesSecretsFromQuery(string query, string expected) => Assert.Equal(expected, RequestLogging.Redact(query));
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("https://app.example", true)]
+    [InlineData("https://app.example.evil", false)]
+    [InlineData("https://evil.example", false)]
+    [InlineData("null", false)]
+    [InlineData("HTTPS://APP.EXAMPLE", false)]
+    public void Origin_ExactMatchOnly(string? origin, bool allowed)
+    {
+        var context = new DefaultHttpContext();
+        if (origin is not null) context.Request.Headers.Origin = origin;
+        Assert.Equal(allowed, OriginPolicy.IsAllowed(context.Request, ["https://app.example"]));
+    }
+
+    [Fact]
+    public void Origin_WithoutAllowList_OnlyTheServersOwn()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Scheme = "http";
+        context.Request.Host = new HostString("localhost:9001");
+        context.Request.Headers.Origin = "http://localhost:9001";
+        Assert.True(OriginPolicy.IsAllowed(context.Request, []));
+        context.Request.Headers.Origin = "http://localhost:9002";
+        Assert.False(OriginPolicy.IsAllowed(context.Request, []));
+    }
+}
