@@ -23,5 +23,9 @@ public sealed record StatsResponse(
     long? LastSeq = null,
     IReadOnlyList<NodeStats>? Nodes = null);
 
-public sealed record NodeStats(string NodeId, int TotalConnections, int ActiveUsers, DateTimeOffset SeenAt);
+public sealed record NodeStats(string NodeId, int TotalConnections, int ActiveUsers, DateTimeOffset SeenAt)
+{
+    public IReadOnlyDictionary<string, int>? UsersByTier { get; init; }
+    public IReadOnlyDictionary<string, int>? ConnectionsByTier { get; init; }
+}
 #pragma warning restore CS1591

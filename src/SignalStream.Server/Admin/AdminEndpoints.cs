@@ -81,7 +81,7 @@ public static class AdminEndpoints
     private static async Task<IResult> Guard(Func<Task<IResult>> action)
     {
         try { return await action(); }
-        catch (Exception e) when (Problems.IsStorageFailure(e)) { return Problems.StorageUnavailable(); }
+        catch (Exception e) when (Problems.IsOutage(e)) { return Problems.StorageUnavailable(); }
     }
 
     private static async Task<(T? Value, IResult? Refusal)> ReadAsync<T>(HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type) where T : class

@@ -48,7 +48,7 @@ public static class AuthEndpoints
                     return Problems.Result(StatusCodes.Status401Unauthorized, "Wrong username or password");
             }
         }
-        catch (Exception e) when (Problems.IsStorageFailure(e))
+        catch (Exception e) when (Problems.IsOutage(e))
         {
             return Problems.StorageUnavailable();
         }
@@ -74,7 +74,7 @@ public static class CurrentUser
             return (null, Problems.Result(StatusCodes.Status401Unauthorized, "Missing or invalid access token", "Send Authorization: Bearer <token> from POST /api/auth/token."));
         UserRecord? user;
         try { user = await users.GetAsync(token.UserId, context.RequestAborted); }
-        catch (Exception e) when (Problems.IsStorageFailure(e)) { return (null, Problems.StorageUnavailable()); }
+        catch (Exception e) when (Problems.IsOutage(e)) { return (null, Problems.StorageUnavailable()); }
         if (user is null) return (null, Problems.Result(StatusCodes.Status401Unauthorized, "Unknown user", "Log in again."));
         if (user.Disabled) return (null, Problems.Result(StatusCodes.Status403Forbidden, "Account disabled"));
         return ((user, token), null);

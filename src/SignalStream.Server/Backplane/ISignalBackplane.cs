@@ -1,25 +1,20 @@
 using SignalStream.Server.Storage;
-using SignalStream.Server.Streaming;
 
 namespace SignalStream.Server.Backplane;
 
 /// <summary>
-/// Carries stored signals to every node's hub. Guarantees: a node receives signals in the order
-/// they were published (publishes are serialized by the ingest path, in seq order); delivery across
-/// nodes is at most once, and a node that misses signals (backplane down) is healed by client
-/// resume, because history, not the backplane, is the record.
+/// Carries stored signals from the node that ingested them to every other node's
+/// <see cref="SignalFeed"/>. Guarantees are deliberately weak (at most once, any order): the feed
+/// restores order and fills what was lost from history, which, not the backplane, is the record.
 /// </summary>
 public interface ISignalBackplane
 {
-    ValueTask PublishAsync(StoredSignal signal, long ingestTimestamp, CancellationToken ct);
+    /// <summary>Best effort: failures are logged, never thrown, since the signal is already stored and delivered locally.</summary>
+    ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt);
 }
 
-/// <summary>One node: publishing is broadcasting to the local hub.</summary>
-public sealed class InMemoryBackplane(ConnectionHub hub) : ISignalBackplane
+/// <summary>One node: the local feed is the whole audience.</summary>
+public sealed class NoBackplane : ISignalBackplane
 {
-    public ValueTask PublishAsync(StoredSignal signal, long ingestTimestamp, CancellationToken ct)
-    {
-        hub.Broadcast(OutboundFrame.ForSignal(signal, ingestTimestamp));
-        return ValueTask.CompletedTask;
-    }
+    public ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt) => ValueTask.CompletedTask;
 }

@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace SignalStream.Server.Hosting;
 
-/// <summary>RFC 9457 problem bodies, and which failures mean "storage is down" (503) rather than a bug.</summary>
+/// <summary>RFC 9457 problem bodies, and which failures mean "a dependency is down" (503) rather than a bug.</summary>
 public static class Problems
 {
     public static async Task Write(HttpContext context, int status, string title, string? detail = null, int retryAfterSeconds = 0)
@@ -19,9 +19,10 @@ public static class Problems
 
     public static IResult StorageUnavailable() => Result(StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "Nothing was stored; retry shortly.", 2);
 
-    public static bool IsStorageFailure(Exception e) =>
-        e is DbException or IOException or TimeoutException or System.Net.Sockets.SocketException
-        || (e.InnerException is { } inner && IsStorageFailure(inner));
+    /// <summary>The database or Redis could not be reached or answered in time.</summary>
+    public static bool IsOutage(Exception e) =>
+        e is DbException or IOException or TimeoutException or System.Net.Sockets.SocketException or StackExchange.Redis.RedisException
+        || (e.InnerException is { } inner && IsOutage(inner));
 
     private sealed class WithRetryAfter(IResult inner, int seconds) : IResult
     {

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using SignalStream.Server.Admin;
 using SignalStream.Server.Auth;
 using SignalStream.Server.Backplane;
+using SignalStream.Server.Cluster;
 using SignalStream.Server.Demo;
 using SignalStream.Server.Ingest;
 using SignalStream.Server.Observability;
@@ -53,13 +54,44 @@ public static class ServerApp
         services.AddSingleton<TokenService>();
         services.AddSingleton<ExternalTokens>();
         services.AddSingleton<Passwords>();
-        services.AddSingleton<ITicketStore, InMemoryTicketStore>();
 
-        // Storage
-        services.AddSingleton<SqliteDatabase>();
-        services.AddSingleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteDatabase>());
-        services.AddSingleton<ISignalStore, SqliteSignalStore>();
-        services.AddSingleton<IUserStore, SqliteUserStore>();
+        // Storage: one provider, chosen here.
+        if (config["Storage:Provider"] == "postgres")
+        {
+            services.AddSingleton<PostgresDatabase>();
+            services.AddSingleton<IStorageHealth>(sp => sp.GetRequiredService<PostgresDatabase>());
+            services.AddSingleton<ISignalStore, PostgresSignalStore>();
+            services.AddSingleton<IUserStore, PostgresUserStore>();
+        }
+        else
+        {
+            services.AddSingleton<SqliteDatabase>();
+            services.AddSingleton<IStorageHealth>(sp => sp.GetRequiredService<SqliteDatabase>());
+            services.AddSingleton<ISignalStore, SqliteSignalStore>();
+            services.AddSingleton<IUserStore, SqliteUserStore>();
+        }
+
+        // Backplane: one node in memory, or several over Redis.
+        if (config["Backplane:Provider"] == "redis")
+        {
+            services.AddSingleton<RedisConnection>();
+            services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<RedisConnection>());
+            services.AddSingleton<RedisBackplane>();
+            services.AddSingleton<ISignalBackplane>(sp => sp.GetRequiredService<RedisBackplane>());
+            services.AddHostedService(sp => sp.GetRequiredService<RedisBackplane>());
+            services.AddSingleton<ITicketStore, RedisTicketStore>();
+            services.AddSingleton<ClusterPresence>();
+            services.AddSingleton<IConnectionLimiter>(sp => sp.GetRequiredService<ClusterPresence>());
+            services.AddHostedService(sp => sp.GetRequiredService<ClusterPresence>());
+            services.AddSingleton<ClusterStats, RedisClusterStats>();
+        }
+        else
+        {
+            services.AddSingleton<ISignalBackplane, NoBackplane>();
+            services.AddSingleton<ITicketStore, InMemoryTicketStore>();
+            services.AddSingleton<IConnectionLimiter, LocalConnectionLimiter>();
+            services.AddSingleton<ClusterStats>();
+        }
 
         // Users and streaming
         services.AddSingleton<UserDirectory>();
@@ -67,8 +99,8 @@ public static class ServerApp
         services.AddSingleton<Replay>();
         services.AddSingleton<StreamSession>();
         services.AddSingleton<StreamEndpoint>();
-        services.AddSingleton<ClusterStats>();
-        services.AddSingleton<ISignalBackplane, InMemoryBackplane>();
+        services.AddSingleton<SignalFeed>();
+        services.AddHostedService(sp => sp.GetRequiredService<SignalFeed>());
         services.AddHostedService<UserChangeFeed>();
         services.AddHostedService<HubMaintenance>();
 
@@ -104,7 +136,7 @@ public static class ServerApp
         _ = services.GetRequiredService<Secrets>(); // generate and print keys before anything else
         var store = services.GetRequiredService<ISignalStore>();
         await store.InitializeAsync(CancellationToken.None);
-        services.GetRequiredService<ConnectionHub>().StartAt((await store.GetBoundsAsync(CancellationToken.None)).LastSeq);
+        services.GetRequiredService<SignalFeed>().StartAt((await store.GetBoundsAsync(CancellationToken.None)).LastSeq);
         await services.GetRequiredService<DemoSeeder>().SeedAsync(console, CancellationToken.None);
         var capacity = services.GetRequiredService<Capacity>();
         var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;

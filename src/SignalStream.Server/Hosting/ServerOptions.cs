@@ -26,6 +26,14 @@ public sealed class BackplaneOptions
     public string? ConnectionString { get; set; }
 }
 
+public sealed class ClusterOptions
+{
+    /// <summary>This node's name in the cluster; unique per process by default, so a restarted node is a new node.</summary>
+    public string NodeId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+    /// <summary>A node whose heartbeat is older than this is dead: its connections stop counting.</summary>
+    public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+}
+
 public sealed class AuthOptions
 {
     public string? SigningKey { get; set; }
@@ -106,6 +114,7 @@ internal static class OptionsSetup
         services.Configure<StorageOptions>(config.GetSection("Storage"));
         services.Configure<BackplaneOptions>(config.GetSection("Backplane"));
         services.Configure<AuthOptions>(config.GetSection("Auth"));
+        services.Configure<ClusterOptions>(config.GetSection("Cluster"));
         services.Configure<WebSocketsOptions>(config.GetSection("WebSockets"));
         services.Configure<LimitsOptions>(config.GetSection("Limits"));
         services.Configure<ObservabilityOptions>(config.GetSection("Observability"));
@@ -114,6 +123,8 @@ internal static class OptionsSetup
             "WebSockets: MaxMessageBytes >= 1024, OutboundQueueCapacity >= 1, HeartbeatInterval > 0").ValidateOnStart();
         services.AddOptions<AuthOptions>().Validate(o => o.ClockSkew <= TimeSpan.FromSeconds(30) && o.TokenLifetime > TimeSpan.Zero,
             "Auth: ClockSkew at most 30 s, TokenLifetime positive").ValidateOnStart();
+        services.AddOptions<BackplaneOptions>().Validate(o => o.Provider is "memory" || (o.Provider is "redis" && !string.IsNullOrEmpty(o.ConnectionString)),
+            "Backplane:Provider must be memory, or redis with Backplane:ConnectionString").ValidateOnStart();
         services.AddOptions<StorageOptions>().Validate(o => o.Provider is "sqlite" or "postgres" && o.HistoryLimit > 0,
             "Storage:Provider must be sqlite or postgres; HistoryLimit positive").ValidateOnStart();
         return services;

@@ -69,7 +69,7 @@ public static class IngestEndpoints
                     ? Results.Json(body, ProtocolJson.Default.IngestResponse)
                     : Results.Json(body, ProtocolJson.Default.IngestResponse, statusCode: StatusCodes.Status201Created);
             }
-            catch (Exception e) when (Problems.IsStorageFailure(e))
+            catch (Exception e) when (Problems.IsOutage(e))
             {
                 metrics.SignalsIngested.WithLabels("storage_failed").Inc();
                 logger.IngestStorageFailed(e);

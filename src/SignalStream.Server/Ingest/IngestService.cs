@@ -7,11 +7,12 @@ using SignalStream.Server.Storage;
 namespace SignalStream.Server.Ingest;
 
 /// <summary>
-/// The one ingest path (HTTP and the demo publisher both use it): store, then broadcast.
-/// Appends and publishes are serialized so that broadcast order is seq order, and a signal is
-/// published only after its append committed. A storage failure throws and broadcasts nothing.
+/// The one ingest path (HTTP and the demo publisher both use it): store, deliver to this node's
+/// clients, publish to the other nodes. A signal is delivered only after its append committed; a
+/// storage failure throws and delivers nothing. Ingests on one node are serialized, so local
+/// delivery never has to wait for a gap to be filled.
 /// </summary>
-public sealed class IngestService(ISignalStore store, ISignalBackplane backplane, ServerMetrics metrics, TimeProvider time, ILogger<IngestService> logger)
+public sealed class IngestService(ISignalStore store, SignalFeed feed, ISignalBackplane backplane, ServerMetrics metrics, TimeProvider time, ILogger<IngestService> logger)
 {
     private readonly SemaphoreSlim _order = new(1, 1);
 
@@ -31,7 +32,8 @@ public sealed class IngestService(ISignalStore store, ISignalBackplane backplane
             }
             metrics.SignalsIngested.WithLabels("created").Inc();
             logger.SignalStored(result.Signal.Seq, signal.Symbol, signal.Source, signal.MinTier.ToWire());
-            await backplane.PublishAsync(result.Signal, startTimestamp, CancellationToken.None);
+            await feed.DeliverAsync(result.Signal, startTimestamp, CancellationToken.None);
+            await backplane.PublishAsync(result.Signal, time.GetUtcNow() - System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp));
             return result;
         }
         finally

@@ -54,6 +54,18 @@ internal static partial class Log
     [LoggerMessage(31, LogLevel.Warning, "Reading user changes failed; will retry", EventName = "UserFeedFailed")]
     public static partial void UserFeedFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(32, LogLevel.Warning, "Catching up with history failed; will retry", EventName = "CatchUpFailed")]
+    public static partial void CatchUpFailed(this ILogger logger, Exception exception);
+
+    [LoggerMessage(33, LogLevel.Warning, "Publishing signal {Seq} to the backplane failed; other nodes will read it from history", EventName = "PublishFailed")]
+    public static partial void PublishFailed(this ILogger logger, long seq, Exception exception);
+
+    [LoggerMessage(34, LogLevel.Warning, "Backplane unavailable for {Operation}; working on this node alone", EventName = "BackplaneUnavailable")]
+    public static partial void BackplaneUnavailable(this ILogger logger, string operation, Exception exception);
+
+    [LoggerMessage(35, LogLevel.Information, "Node {NodeId} joined the cluster", EventName = "NodeJoined")]
+    public static partial void NodeJoined(this ILogger logger, string nodeId);
+
     [LoggerMessage(40, LogLevel.Information, "{Method} {Path}{Query} answered {Status} in {ElapsedMs} ms", EventName = "Request")]
     public static partial void Request(this ILogger logger, string method, string path, string query, int status, double elapsedMs);
 

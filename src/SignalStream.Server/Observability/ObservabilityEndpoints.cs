@@ -51,7 +51,7 @@ public class ClusterStats(ConnectionHub hub)
         return Task.FromResult(new StatsResponse(s.TotalConnections, s.ActiveUsers, ByTier(s.UsersByTier), ByTier(s.ConnectionsByTier), s.LastSeq));
     }
 
-    protected static Dictionary<string, int> ByTier(int[] counts) => new()
+    public static Dictionary<string, int> ByTier(int[] counts) => new()
     {
         [Tier.Starter.ToWire()] = counts[0],
         [Tier.Professional.ToWire()] = counts[1],

@@ -47,7 +47,7 @@ public static class SignalsEndpoint
                 ? await store.ReadAfterAsync(after, tier, limit, premiumOnly, context.RequestAborted)
                 : await store.ReadLatestAsync(tier, limit, premiumOnly, context.RequestAborted);
         }
-        catch (Exception e) when (Problems.IsStorageFailure(e))
+        catch (Exception e) when (Problems.IsOutage(e))
         {
             await Problems.StorageUnavailable().ExecuteAsync(context);
             return;

@@ -22,6 +22,7 @@ public sealed class StreamEndpoint(
     ITicketStore tickets,
     UserDirectory users,
     ConnectionHub hub,
+    IConnectionLimiter limiter,
     Capacity capacity,
     StreamSession session,
     ServerMetrics metrics,
@@ -55,7 +56,7 @@ public sealed class StreamEndpoint(
 
         Storage.UserRecord? user;
         try { user = await users.GetAsync(identity.Value.UserId, context.RequestAborted); }
-        catch (Exception e) when (Problems.IsStorageFailure(e))
+        catch (Exception e) when (Problems.IsOutage(e))
         {
             return new(StatusCodes.Status503ServiceUnavailable, "User store unavailable", "Try again shortly.", 5);
         }
@@ -79,8 +80,13 @@ public sealed class StreamEndpoint(
 
         var connection = new StreamConnection(user.Id, new ConnectionFilter(user.Tier, ConnectionFilter.ToSymbolSet(symbols)),
             identity.Value.ExpiresAt, options.OutboundQueueCapacity, options.ReplayBufferCapacity, metrics);
-        if (!hub.TryAdd(connection, limits.Value.ConnectionsPerUser, out var lastSeq))
-            return new(StatusCodes.Status429TooManyRequests, "Too many connections for this user", $"At most {limits.Value.ConnectionsPerUser} connections per user; close one first.", 5);
+        var perUser = limits.Value.ConnectionsPerUser;
+        if (!await limiter.TryAcquireAsync(user.Id, perUser)) return TooManyConnections(perUser);
+        if (!hub.TryAdd(connection, perUser, out var lastSeq))
+        {
+            limiter.Release(user.Id);
+            return TooManyConnections(perUser);
+        }
 
         try
         {
@@ -95,9 +101,13 @@ public sealed class StreamEndpoint(
         finally
         {
             hub.Remove(connection);
+            limiter.Release(user.Id);
         }
         return null;
     }
+
+    private static Refusal TooManyConnections(int perUser) =>
+        new(StatusCodes.Status429TooManyRequests, "Too many connections for this user", $"At most {perUser} connections per user across the deployment; close one first.", 5);
 
     private async Task<ValidatedToken?> AuthenticateAsync(HttpContext context)
     {

@@ -64,7 +64,7 @@ public sealed class StreamSession(
         {
             await replay.RunAsync(connection, afterSeq, connection.Aborted);
         }
-        catch (Exception e) when (Problems.IsStorageFailure(e))
+        catch (Exception e) when (Problems.IsOutage(e))
         {
             logger.ReplayFailed(connection.Id, e);
             connection.RequestClose(CloseCodes.TryAgainLater, "history unavailable, reconnect later");

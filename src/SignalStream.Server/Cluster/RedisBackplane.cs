@@ -1,0 +1,51 @@
+using System.Globalization;
+using SignalStream.Protocol;
+using SignalStream.Server.Backplane;
+using SignalStream.Server.Observability;
+using SignalStream.Server.Storage;
+using StackExchange.Redis;
+
+namespace SignalStream.Server.Cluster;
+
+/// <summary>
+/// Signals between nodes over one Redis pub/sub channel. A message is
+/// <c>seq|min_tier|ingested_at_unix_ms|id|symbol|stored json</c>: everything a receiving node needs to
+/// broadcast without asking the database. Messages are handed to the <see cref="SignalFeed"/> one
+/// at a time, in arrival order; the feed restores seq order and fills anything missed.
+/// </summary>
+public sealed class RedisBackplane(RedisConnection redis, SignalFeed feed, ILogger<RedisBackplane> logger) : ISignalBackplane, IHostedService
+{
+    public async ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt)
+    {
+        try
+        {
+            var message = string.Join('|', signal.Seq.ToString(CultureInfo.InvariantCulture), ((int)signal.MinTier).ToString(CultureInfo.InvariantCulture),
+                ingestedAt.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), signal.Id, signal.Symbol, signal.Json);
+            await redis.Multiplexer.GetSubscriber().PublishAsync(RedisKeys.Signals, message);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            logger.PublishFailed(signal.Seq, e);
+        }
+    }
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var queue = await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.Signals);
+        queue.OnMessage(async message =>
+        {
+            if (Parse(message.Message.ToString()) is { } parsed)
+                await feed.DeliverAsync(parsed.Signal, feed.ToLocalTimestamp(parsed.IngestedAt), CancellationToken.None);
+        });
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => redis.Multiplexer.GetSubscriber().UnsubscribeAllAsync();
+
+    internal static (StoredSignal Signal, DateTimeOffset IngestedAt)? Parse(string message)
+    {
+        var parts = message.Split('|', 6);
+        if (parts.Length != 6 || !long.TryParse(parts[0], CultureInfo.InvariantCulture, out var seq) || !int.TryParse(parts[1], CultureInfo.InvariantCulture, out var tier)
+            || !long.TryParse(parts[2], CultureInfo.InvariantCulture, out var ms)) return null;
+        return (new StoredSignal(seq, parts[3], (Tier)tier, parts[4], parts[5]), DateTimeOffset.FromUnixTimeMilliseconds(ms));
+    }
+}

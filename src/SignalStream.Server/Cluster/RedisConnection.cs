@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+using SignalStream.Server.Hosting;
+using SignalStream.Server.Observability;
+using StackExchange.Redis;
+
+namespace SignalStream.Server.Cluster;
+
+/// <summary>
+/// The node's one Redis connection. It never stops the node from starting: while Redis is away,
+/// the multiplexer keeps reconnecting in the background and every caller degrades to this node alone.
+/// </summary>
+public sealed class RedisConnection : IReadinessCheck, IDisposable
+{
+    public RedisConnection(IOptions<BackplaneOptions> options, IOptions<ClusterOptions> cluster)
+    {
+        var config = ConfigurationOptions.Parse(options.Value.ConnectionString
+            ?? throw new InvalidOperationException("Backplane:ConnectionString is required for Redis"));
+        config.AbortOnConnectFail = false;
+        config.ConnectTimeout = 2000;
+        config.SyncTimeout = 2000;
+        config.AsyncTimeout = 2000;
+        config.ClientName = cluster.Value.NodeId;
+        Multiplexer = ConnectionMultiplexer.Connect(config);
+    }
+
+    public ConnectionMultiplexer Multiplexer { get; }
+    public IDatabase Database => Multiplexer.GetDatabase();
+
+    public string Name => "backplane";
+
+    public Task<bool> IsReadyAsync(CancellationToken ct) => Task.FromResult(Multiplexer.IsConnected);
+
+    public void Dispose() => Multiplexer.Dispose();
+}
+
+/// <summary>Every Redis key and channel name, in one place.</summary>
+internal static class RedisKeys
+{
+    private const string Prefix = "signalstream:";
+    public static readonly RedisChannel Signals = RedisChannel.Literal(Prefix + "signals");
+    public const string Nodes = Prefix + "nodes";
+    public const string Stats = Prefix + "stats";
+    public static string Heartbeat(string node) => $"{Prefix}node:{node}";
+    public static string Connections(string node) => $"{Prefix}conns:{node}";
+    public static string Ticket(string ticket) => $"{Prefix}ticket:{ticket}";
+}
