@@ -10,9 +10,9 @@ services_start() {
   rm -rf "$SERVICES_DIR"; mkdir -p "$SERVICES_DIR"
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --daemonize yes --save '' --appendonly no \
     --dir "$SERVICES_DIR" --pidfile "$SERVICES_DIR/redis.pid" --logfile "$SERVICES_DIR/redis.log"
-  install -d -o postgres -g postgres "$SERVICES_DIR/pgdata" "$SERVICES_DIR/pgsock"
+  install -d -o postgres -g postgres "$SERVICES_DIR/pgdata" "$SERVICES_DIR/pgsock" "$SERVICES_DIR/pglog"
   su postgres -c "$PGBIN/initdb -D $SERVICES_DIR/pgdata -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync" >"$SERVICES_DIR/initdb.log"
-  su postgres -c "$PGBIN/pg_ctl -D $SERVICES_DIR/pgdata -l $SERVICES_DIR/pg.log -w -o '-p $PG_PORT -k $SERVICES_DIR/pgsock -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off' start" >/dev/null
+  su postgres -c "$PGBIN/pg_ctl -D $SERVICES_DIR/pgdata -l $SERVICES_DIR/pglog/pg.log -w -o '-p $PG_PORT -k $SERVICES_DIR/pgsock -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=off' start" >/dev/null
   export SIGNALSTREAM_TEST_POSTGRES="Host=127.0.0.1;Port=$PG_PORT;Username=postgres;Database=postgres"
   export SIGNALSTREAM_TEST_REDIS="127.0.0.1:$REDIS_PORT"
   echo "==> PostgreSQL on 127.0.0.1:$PG_PORT, Redis on 127.0.0.1:$REDIS_PORT"

@@ -1,0 +1,112 @@
+using System.Net;
+using System.Net.Http.Json;
+using SignalStream.Protocol;
+using SignalStream.Server.Tests.Infrastructure;
+
+namespace SignalStream.Server.Tests.Cluster;
+
+/// <summary>Two in-process nodes sharing a real PostgreSQL database and a real Redis.</summary>
+public sealed class TwoNodeTests : IAsyncLifetime
+{
+    private TestServer _a = null!;
+    private TestServer _b = null!;
+
+    public async Task InitializeAsync()
+    {
+        var database = await Postgres.CreateDatabaseAsync();
+        string[] shared =
+        [
+            "--Storage:Provider=postgres", $"--Storage:ConnectionString={database}",
+            "--Backplane:Provider=redis", $"--Backplane:ConnectionString={Postgres.RedisEndpoint}",
+            "--Limits:ConnectionsPerUser=2",
+        ];
+        _a = await TestServer.StartAsync([.. shared, "--Cluster:NodeId=node-a-" + Guid.NewGuid().ToString("N")[..6]]);
+        _b = await TestServer.StartAsync([.. shared, "--Cluster:NodeId=node-b-" + Guid.NewGuid().ToString("N")[..6]]);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Ingest_OnBothNodes_EveryClientOnEveryNodeSeesOneOrderGapFree()
+    {
+        var user = await _a.CreateUserAsync(Tier.Institutional);
+        var onA = (await _a.ConnectWelcomedAsync(user.Token)).Socket;
+        var onB = (await _b.ConnectWelcomedAsync(user.Token)).Socket;
+        await using var _1 = onA;
+        await using var _2 = onB;
+
+        var published = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => (i % 2 == 0 ? _a : _b).PublishAsync()));
+        foreach (var socket in new[] { onA, onB })
+        {
+            var seqs = (await socket.ReceiveSignalsAsync(published.Length)).Select(f => f.Seq!.Value).ToList();
+            Assert.Equal(published.Order(), seqs);
+        }
+    }
+
+    [Fact]
+    public async Task TierChange_ThroughOneNode_ReachesConnectionOnTheOtherWithinASecond()
+    {
+        var user = await _a.CreateUserAsync(Tier.Starter);
+        var (socket, _) = await _b.ConnectWelcomedAsync(user.Token);
+        await using var _s = socket;
+        (await _a.UpdateUserAsync(user.Id, new { tier = "PROFESSIONAL" })).Dispose();
+        Assert.Equal(Tier.Professional, (await socket.ExpectAsync(MessageTypes.TierChanged, TimeSpan.FromSeconds(1))).Tier);
+        (await _a.UpdateUserAsync(user.Id, new { disabled = true })).Dispose();
+        Assert.Equal(CloseCodes.UserDisabled, await socket.ExpectCloseAsync(TimeSpan.FromSeconds(1)));
+    }
+
+    [Fact]
+    public async Task ConnectionLimit_CountsConnectionsOnAllNodes()
+    {
+        var user = await _a.CreateUserAsync(Tier.Starter);
+        var one = (await _a.ConnectWelcomedAsync(user.Token)).Socket;
+        var two = (await _b.ConnectWelcomedAsync(user.Token)).Socket;
+        await using var _1 = one;
+        var (status, _) = await _a.TryUpgradeAsync(bearer: user.Token);
+        Assert.Equal(HttpStatusCode.TooManyRequests, status);
+
+        await two.DisposeAsync();
+        // The slot frees when node B has released it; await that rather than guess a delay.
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        while ((status = (await _a.TryUpgradeAsync(bearer: user.Token)).Status) != HttpStatusCode.SwitchingProtocols && DateTime.UtcNow < deadline) { }
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, status);
+    }
+
+    [Fact]
+    public async Task Ticket_IssuedByOneNode_IsRedeemedOnceOnTheOther()
+    {
+        var user = await _a.CreateUserAsync(Tier.Starter);
+        using var request = TestServer.UserRequest(HttpMethod.Post, Paths.WsTicket, user.Token);
+        using var response = await _a.Http.SendAsync(request);
+        var ticket = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.TicketResponse))!.Ticket;
+        Assert.Equal(HttpStatusCode.SwitchingProtocols, (await _b.TryUpgradeAsync($"ticket={ticket}")).Status);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await _a.TryUpgradeAsync($"ticket={ticket}")).Status);
+    }
+
+    [Fact]
+    public async Task Stats_ReportTheWholeDeploymentAndEachNode()
+    {
+        var user = await _a.CreateUserAsync(Tier.Professional);
+        var onA = (await _a.ConnectWelcomedAsync(user.Token)).Socket;
+        var onB = (await _b.ConnectWelcomedAsync(user.Token)).Socket;
+        await using var _1 = onA;
+        await using var _2 = onB;
+
+        // Each node reports itself on its heartbeat (every second); wait for both reports to include the connection.
+        StatsResponse stats;
+        var deadline = DateTime.UtcNow.AddSeconds(5);
+        do
+        {
+            using var response = await _a.Http.SendAsync(TestServer.AdminRequest(HttpMethod.Get, Paths.Stats));
+            stats = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.StatsResponse))!;
+        }
+        while ((stats.Nodes?.Count(n => n.TotalConnections > 0) ?? 0) < 2 && DateTime.UtcNow < deadline);
+        Assert.True(stats.TotalConnections >= 2);
+        Assert.True(stats.Nodes!.Count >= 2);
+        Assert.True(stats.UsersByTier["PROFESSIONAL"] >= 1);
+    }
+}
