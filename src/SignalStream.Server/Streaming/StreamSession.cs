@@ -26,7 +26,7 @@ public sealed class StreamSession(
     TimeProvider time,
     ILogger<StreamSession> logger)
 {
-    private const int ReceiveChunkBytes = 1024;
+    private const int ReceiveChunkBytes = 4096;
 
     public async Task RunAsync(WebSocket socket, StreamConnection connection, UserRecord user, long lastSeq, long afterSeq)
     {
@@ -73,52 +73,56 @@ public sealed class StreamSession(
 
     private async Task ReceiveAsync(WebSocket socket, StreamConnection connection, WebSocketsOptions options)
     {
-        var chunk = new byte[ReceiveChunkBytes];
-        byte[]? large = null; // rented only for messages that span several reads
+        var budget = new FrameBudget(options, time);
+        byte[]? message = null; // rented only while a message is being read: an idle connection holds no buffer
         var length = 0;
-        var limits = new FrameBudget(options, time);
         try
         {
             while (true)
             {
-                var result = await socket.ReceiveAsync(chunk.AsMemory(), connection.Aborted);
+                if (message is null)
+                {
+                    // A zero-byte read waits for the next frame without a buffer.
+                    var header = await socket.ReceiveAsync(Memory<byte>.Empty, connection.Aborted);
+                    if (header.MessageType == WebSocketMessageType.Close) return;
+                    message = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
+                }
+                if (length == message.Length)
+                {
+                    var larger = ArrayPool<byte>.Shared.Rent(Math.Min(message.Length * 4, options.MaxMessageBytes + 1));
+                    message.AsSpan(0, length).CopyTo(larger);
+                    ArrayPool<byte>.Shared.Return(message);
+                    message = larger;
+                }
+                var result = await socket.ReceiveAsync(message.AsMemory(length), connection.Aborted);
                 if (result.MessageType == WebSocketMessageType.Close) return;
+                length += result.Count;
                 if (connection.IsClosing) { length = 0; continue; } // waiting for the client's close
                 if (result.MessageType == WebSocketMessageType.Binary)
                 {
                     connection.RequestClose(CloseCodes.BinaryNotSupported, "binary frames are not supported");
+                    length = 0;
                     continue;
                 }
-                if (length + result.Count > options.MaxMessageBytes)
+                if (length > options.MaxMessageBytes)
                 {
                     // Refused as soon as the limit is passed: the rest of the message is never buffered.
                     metrics.Drops.WithLabels("client_frame_too_big").Inc();
                     connection.RequestClose(CloseCodes.MessageTooBig, $"message over {options.MaxMessageBytes} bytes");
+                    length = 0;
                     continue;
                 }
+                if (!result.EndOfMessage) continue;
 
-                ReadOnlyMemory<byte> message;
-                if (result.EndOfMessage && length == 0)
-                {
-                    message = chunk.AsMemory(0, result.Count);
-                }
-                else
-                {
-                    large ??= ArrayPool<byte>.Shared.Rent(options.MaxMessageBytes);
-                    chunk.AsSpan(0, result.Count).CopyTo(large.AsSpan(length));
-                    length += result.Count;
-                    if (!result.EndOfMessage) continue;
-                    message = large.AsMemory(0, length);
-                }
-
-                await HandleAsync(connection, message, limits);
+                await HandleAsync(connection, message.AsMemory(0, length), budget);
                 length = 0;
-                if (large is not null) { ArrayPool<byte>.Shared.Return(large); large = null; }
+                ArrayPool<byte>.Shared.Return(message);
+                message = null;
             }
         }
         finally
         {
-            if (large is not null) ArrayPool<byte>.Shared.Return(large);
+            if (message is not null) ArrayPool<byte>.Shared.Return(message);
         }
     }
 
