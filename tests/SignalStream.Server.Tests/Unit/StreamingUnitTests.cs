@@ -132,10 +132,16 @@ public sealed class UserDirectoryTests
 {
     private sealed class CountingStore : IUserStore
     {
-        public int Lookups;
+        public int Queries;
         public Tier Tier = Tier.Professional;
-        public Task<UserRecord?> FindByIdAsync(string id, CancellationToken ct) { Lookups++; return Task.FromResult<UserRecord?>(new(id, id, "", Tier, false, Lookups)); }
-        public Task<IReadOnlyList<UserRecord>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken ct) { Lookups++; return Task.FromResult<IReadOnlyList<UserRecord>>(ids.Select(i => new UserRecord(i, i, "", Tier, false, 1)).ToList()); }
+        public TaskCompletionSource? Gate;
+        public async Task<IReadOnlyList<UserRecord>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken ct)
+        {
+            Interlocked.Increment(ref Queries);
+            if (Gate is not null) await Gate.Task;
+            return ids.Where(i => i != "missing").Select(i => new UserRecord(i, i, "", Tier, false, Queries)).ToList();
+        }
+        public Task<UserRecord?> FindByIdAsync(string id, CancellationToken ct) => throw new NotSupportedException();
         public Task<UserRecord?> FindByUsernameAsync(string username, CancellationToken ct) => throw new NotSupportedException();
         public Task<UserRecord?> CreateAsync(string username, string passwordHash, Tier tier, CancellationToken ct) => throw new NotSupportedException();
         public Task<UserRecord?> UpdateAsync(string id, Tier? tier, string? passwordHash, bool? disabled, CancellationToken ct) => throw new NotSupportedException();
@@ -153,25 +159,29 @@ public sealed class UserDirectoryTests
         directory.MarkFresh();
         await directory.GetAsync("a", default);
         await directory.GetAsync("a", default);
-        Assert.Equal(1, store.Lookups);
+        Assert.Equal(1, store.Queries);
 
         store.Tier = Tier.Starter;
         time.Advance(UserDirectory.MaxStaleness);
         Assert.Equal(Tier.Starter, (await directory.GetAsync("a", default))!.Tier);
-        Assert.Equal(2, store.Lookups);
+        Assert.Equal(2, store.Queries);
     }
 
     [Fact]
-    public async Task Warm_LoadsOnlyMissingUsers_InOneQuery()
+    public async Task Get_ManyMissingUsersAtOnce_AreLoadedInBatches()
     {
-        var store = new CountingStore();
+        var store = new CountingStore { Gate = new TaskCompletionSource() };
         var directory = new UserDirectory(store, new FakeTimeProvider());
         directory.MarkFresh();
-        await directory.GetAsync("a", default);
-        await directory.WarmAsync(["a", "b", "c", "b"], default);
-        Assert.Equal(2, store.Lookups);
-        await directory.GetAsync("c", default);
-        Assert.Equal(2, store.Lookups);
+        var first = directory.GetAsync("u0", default).AsTask();
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref store.Queries) == 1, TimeSpan.FromSeconds(5)));
+        // While the first load waits on the store, 500 more lookups (one unknown user among them) pile up.
+        var rest = Enumerable.Range(1, 500).Select(i => directory.GetAsync(i == 250 ? "missing" : $"u{i}", default).AsTask()).ToList();
+        store.Gate.SetResult();
+        await first;
+        var users = await Task.WhenAll(rest);
+        Assert.Equal(2, store.Queries);
+        Assert.Single(users, u => u is null);
     }
 }
 
