@@ -18,15 +18,24 @@ public static class AuthEndpoints
         app.MapPost(Paths.WsTicket, IssueTicketAsync);
     }
 
-    /// <summary>Password login, or token exchange when an external issuer's bearer token comes without a body.</summary>
+    /// <summary>
+    /// Password login; or, with a bearer token and no body, a new token: for one of ours that is
+    /// still valid (a browser session extends itself), or in exchange for a trusted external issuer's.
+    /// </summary>
     private static async Task<IResult> IssueTokenAsync(HttpContext context, IUserStore store, Passwords passwords, ExternalTokens external, TokenService tokens)
     {
         UserRecord? user;
         try
         {
-            if (BearerToken.From(context.Request) is { } externalToken && context.Request.ContentLength is null or 0)
+            if (BearerToken.From(context.Request) is { } bearer && context.Request.ContentLength is null or 0)
             {
-                var username = await external.ValidateAsync(externalToken);
+                if (await tokens.ValidateAsync(bearer) is { } ours)
+                {
+                    user = await store.FindByIdAsync(ours.UserId, context.RequestAborted);
+                    if (user is null) return Problems.Result(StatusCodes.Status401Unauthorized, "Unknown user", "Log in again.");
+                    return Issue(user, tokens);
+                }
+                var username = await external.ValidateAsync(bearer);
                 if (username is null) return Problems.Result(StatusCodes.Status401Unauthorized, "Token not accepted for exchange", "The bearer token is not from a trusted issuer, or is expired.");
                 user = await store.FindByUsernameAsync(username, context.RequestAborted);
                 if (user is null) return Problems.Result(StatusCodes.Status403Forbidden, "No account for this identity", "Ask an administrator to create the user.");
@@ -52,9 +61,12 @@ public static class AuthEndpoints
         {
             return Problems.StorageUnavailable();
         }
-        if (user.Disabled) return Problems.Result(StatusCodes.Status403Forbidden, "Account disabled");
-        return Results.Json(new TokenResponse(tokens.Issue(user.Id), "Bearer", (int)tokens.Lifetime.TotalSeconds, user.Id, user.Tier), ProtocolJson.Default.TokenResponse);
+        return Issue(user, tokens);
     }
+
+    private static IResult Issue(UserRecord user, TokenService tokens) => user.Disabled
+        ? Problems.Result(StatusCodes.Status403Forbidden, "Account disabled")
+        : Results.Json(new TokenResponse(tokens.Issue(user.Id), "Bearer", (int)tokens.Lifetime.TotalSeconds, user.Id, user.Tier), ProtocolJson.Default.TokenResponse);
 
     private static async Task<IResult> IssueTicketAsync(HttpContext context, TokenService tokens, ITicketStore tickets, UserDirectory users, IOptions<AuthOptions> options)
     {

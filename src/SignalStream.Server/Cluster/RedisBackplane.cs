@@ -17,6 +17,13 @@ public sealed class RedisBackplane(RedisConnection redis, SignalFeed feed, ILogg
 {
     public async ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt)
     {
+        // While Redis is away a publish would wait out the client's timeout (2 s) inside the serialized
+        // ingest; the other nodes read the signal from history within a second anyway (SignalFeed).
+        if (!redis.Multiplexer.IsConnected)
+        {
+            logger.PublishSkipped(signal.Seq);
+            return;
+        }
         try
         {
             var message = string.Join('|', signal.Seq.ToString(CultureInfo.InvariantCulture), ((int)signal.MinTier).ToString(CultureInfo.InvariantCulture),
@@ -31,7 +38,9 @@ public sealed class RedisBackplane(RedisConnection redis, SignalFeed feed, ILogg
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var queue = await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.Signals);
+        // Fire and forget: with Redis down at start, waiting for the SUBSCRIBE would fail the node's start.
+        // The subscription is kept by the multiplexer and sent whenever Redis is (again) reachable.
+        var queue = await redis.Multiplexer.GetSubscriber().SubscribeAsync(RedisKeys.Signals, CommandFlags.FireAndForget);
         queue.OnMessage(async message =>
         {
             if (Parse(message.Message.ToString()) is { } parsed)

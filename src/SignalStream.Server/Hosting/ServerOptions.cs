@@ -116,6 +116,9 @@ internal static class OptionsSetup
         services.Configure<AuthOptions>(config.GetSection("Auth"));
         services.Configure<ClusterOptions>(config.GetSection("Cluster"));
         services.Configure<WebSocketsOptions>(config.GetSection("WebSockets"));
+        // Also one comma-separated value (--WebSockets:AllowedOrigins=https://a,https://b), which the binder skips for arrays.
+        services.PostConfigure<WebSocketsOptions>(o => o.AllowedOrigins =
+            [.. o.AllowedOrigins, .. (config["WebSockets:AllowedOrigins"] ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)]);
         services.Configure<LimitsOptions>(config.GetSection("Limits"));
         services.Configure<ObservabilityOptions>(config.GetSection("Observability"));
         services.Configure<DemoOptions>(config.GetSection("Demo"));

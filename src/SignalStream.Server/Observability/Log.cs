@@ -66,6 +66,9 @@ internal static partial class Log
     [LoggerMessage(35, LogLevel.Information, "Node {NodeId} joined the cluster", EventName = "NodeJoined")]
     public static partial void NodeJoined(this ILogger logger, string nodeId);
 
+    [LoggerMessage(36, LogLevel.Debug, "Backplane disconnected: signal {Seq} not published; other nodes read it from history", EventName = "PublishSkipped")]
+    public static partial void PublishSkipped(this ILogger logger, long seq);
+
     [LoggerMessage(40, LogLevel.Information, "{Method} {Path}{Query} answered {Status} in {ElapsedMs} ms", EventName = "Request")]
     public static partial void Request(this ILogger logger, string method, string path, string query, int status, double elapsedMs);
 

@@ -109,7 +109,7 @@ public sealed class AuthAndAdminTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Exchange_TokenFromAnotherIssuerOrOurOwn_Returns401()
+    public async Task Exchange_TokenFromAnUntrustedIssuer_Returns401()
     {
         var user = await _server.CreateUserAsync(Tier.Starter);
         var wrongIssuer = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -119,7 +119,17 @@ public sealed class AuthAndAdminTests : IAsyncLifetime
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(ExternalSecret)), SecurityAlgorithms.HmacSha256),
         });
         await ExchangeAsync(wrongIssuer, HttpStatusCode.Unauthorized);
-        await ExchangeAsync(user.Token, HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Token_WithOurOwnValidBearer_IssuesAFreshTokenForTheSameUser_ButNotForADisabledOne()
+    {
+        var user = await _server.CreateUserAsync(Tier.Professional);
+        var renewed = await ExchangeAsync(user.Token, HttpStatusCode.OK);
+        Assert.Equal(user.Id, renewed!.UserId);
+        Assert.NotEqual(user.Token, renewed.AccessToken);
+        (await _server.UpdateUserAsync(user.Id, new { disabled = true })).Dispose();
+        await ExchangeAsync(renewed.AccessToken, HttpStatusCode.Forbidden);
     }
 
     [Fact]

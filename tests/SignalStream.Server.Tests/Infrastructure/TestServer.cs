@@ -29,6 +29,16 @@ public sealed class TestServer : IAsyncDisposable
     /// <summary>Everything every test server logged, for the secrets scan.</summary>
     public static readonly ConcurrentQueue<string> AllLogs = new();
 
+    /// <summary>Every token, ticket and key the tests handed to a server, for the secrets scan.</summary>
+    public static readonly ConcurrentDictionary<string, bool> IssuedSecrets = new(StringComparer.Ordinal);
+
+    /// <summary>Registers a secret the logs must never contain (ignores short strings that could occur by chance).</summary>
+    public static string RememberSecret(string secret)
+    {
+        if (secret.Length >= 16) IssuedSecrets.TryAdd(secret, true);
+        return secret;
+    }
+
     private readonly WebApplication _app;
     private int _userCounter;
 
@@ -58,7 +68,14 @@ public sealed class TestServer : IAsyncDisposable
         return await StartAsync(dataDirectory, settings);
     }
 
-    public static async Task<TestServer> StartAsync(string dataDirectory, string[] settings, int port = 0)
+    /// <summary>Starts with <paramref name="configure"/> having the last word on services (fault injection, a fake clock).</summary>
+    public static async Task<TestServer> StartAsync(Action<WebApplicationBuilder> configure, params string[] settings)
+    {
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "signalstream-tests", Guid.NewGuid().ToString("N"));
+        return await StartAsync(dataDirectory, settings, configure: configure);
+    }
+
+    public static async Task<TestServer> StartAsync(string dataDirectory, string[] settings, int port = 0, Action<WebApplicationBuilder>? configure = null)
     {
         string[] args =
         [
@@ -78,6 +95,7 @@ public sealed class TestServer : IAsyncDisposable
         {
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
+            configure?.Invoke(builder);
         });
         await ServerApp.PrepareAsync(app, TextWriter.Null);
         await app.StartAsync();
@@ -114,7 +132,16 @@ public sealed class TestServer : IAsyncDisposable
     {
         using var response = await Http.PostAsJsonAsync(Paths.Token, new { username, password });
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.TokenResponse))!.AccessToken;
+        return RememberSecret((await response.Content.ReadFromJsonAsync(ProtocolJson.Default.TokenResponse))!.AccessToken);
+    }
+
+    /// <summary>A single-use WebSocket ticket bought with <paramref name="token"/>.</summary>
+    public async Task<string> TicketAsync(string token)
+    {
+        using var request = UserRequest(HttpMethod.Post, Paths.WsTicket, token);
+        using var response = await Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return RememberSecret((await response.Content.ReadFromJsonAsync(ProtocolJson.Default.TicketResponse))!.Ticket);
     }
 
     public async Task<HttpResponseMessage> UpdateUserAsync(string userId, object change)
@@ -195,6 +222,15 @@ public sealed class TestServer : IAsyncDisposable
         var socket = await ConnectAsync(token, query);
         var welcome = await socket.ExpectAsync(MessageTypes.Welcome);
         return (socket, welcome);
+    }
+
+    /// <summary>An upgrade by the raw client: its status, headers and problem body are all visible.</summary>
+    public Task<RawWebSocket> ConnectRawAsync(string query = "", string? bearer = null, string? origin = null, IEnumerable<(string, string)>? headers = null, int receiveBufferBytes = 0)
+    {
+        var all = new List<(string, string)>(headers ?? []);
+        if (bearer is not null) all.Add(("Authorization", $"Bearer {bearer}"));
+        if (origin is not null) all.Add(("Origin", origin));
+        return RawWebSocket.ConnectAsync(BaseUri, Paths.Stream + (query.Length > 0 ? "?" + query : ""), all, receiveBufferBytes);
     }
 
     /// <summary>Attempts an upgrade and answers the HTTP status of a refusal (101 when accepted).</summary>

@@ -180,7 +180,7 @@ public sealed class UserDirectoryTests
         store.Gate.SetResult();
         await first;
         var users = await Task.WhenAll(rest);
-        Assert.Equal(2, store.Queries);
+        Assert.InRange(store.Queries, 2, 3); // not 501
         Assert.Single(users, u => u is null);
     }
 }
