@@ -159,6 +159,15 @@ export class TestServer {
     return (await res.json()) as { user_id: string; username: string; tier: string };
   }
 
+  async updateUser(userId: string, change: { tier?: string; disabled?: boolean; password?: string }): Promise<void> {
+    const res = await fetch(`${this.origin}/api/admin/users/${userId}`, {
+      method: 'PUT',
+      headers: { 'Content-Type': 'application/json', 'X-API-Key': ADMIN_KEY },
+      body: JSON.stringify(change),
+    });
+    if (res.status !== 200) throw new Error(`update user ${userId}: ${res.status} ${await res.text()}`);
+  }
+
   async publish(signal: SignalInput): Promise<IngestResult> {
     const res = await fetch(`${this.origin}/api/v1/external-signals/sync/signal`, {
       method: 'POST',
