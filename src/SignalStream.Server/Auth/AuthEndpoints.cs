@@ -72,7 +72,13 @@ public static class AuthEndpoints
     {
         var (user, refusal) = await CurrentUser.ResolveAsync(context, tokens, users);
         if (user is null) return refusal!;
-        var ticket = await tickets.IssueAsync(user.Value.User.Id, user.Value.Token.ExpiresAt, context.RequestAborted);
+        string ticket;
+        try { ticket = await tickets.IssueAsync(user.Value.User.Id, user.Value.Token.ExpiresAt, context.RequestAborted); }
+        catch (Exception e) when (Problems.IsOutage(e))
+        {
+            // On a cluster tickets live in Redis; while it is away, say so instead of failing with a 500.
+            return Problems.Result(StatusCodes.Status503ServiceUnavailable, "Ticket store unavailable", "Retry shortly, or connect with an access token instead.", 5);
+        }
         return Results.Json(new TicketResponse(ticket, (int)options.Value.TicketLifetime.TotalSeconds), ProtocolJson.Default.TicketResponse);
     }
 }

@@ -50,7 +50,13 @@ public sealed class StreamEndpoint(
         if (!OriginPolicy.IsAllowed(context.Request, options.AllowedOrigins))
             return new(StatusCodes.Status403Forbidden, "Origin not allowed", "This page's origin may not open the signal stream.");
 
-        var identity = await AuthenticateAsync(context);
+        ValidatedToken? identity;
+        try { identity = await AuthenticateAsync(context); }
+        catch (Exception e) when (Problems.IsOutage(e))
+        {
+            // A ticket could not be redeemed: on a cluster they live in Redis, which is away.
+            return new(StatusCodes.Status503ServiceUnavailable, "Ticket store unavailable", "Try again shortly, or authenticate with an access token.", 5);
+        }
         if (identity is null)
             return new(StatusCodes.Status401Unauthorized, "Missing or invalid credentials", "Pass a valid access token (?token= or Authorization: Bearer) or a fresh single-use ?ticket=.");
 
