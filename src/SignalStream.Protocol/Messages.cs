@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace SignalStream.Protocol;
 
 /// <summary>Message type names used in the <c>type</c> field.</summary>
@@ -36,6 +38,7 @@ public static class ErrorCodes
 public sealed record WelcomeMessage(string ConnectionId, string UserId, Tier Tier, long LastSeq, int HeartbeatMs, DateTimeOffset ServerTime)
 {
     /// <summary>Always <c>welcome</c>.</summary>
+    [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.Welcome;
 }
 
@@ -43,6 +46,7 @@ public sealed record WelcomeMessage(string ConnectionId, string UserId, Tier Tie
 public sealed record SignalMessage(long Seq, Signal Signal)
 {
     /// <summary>Always <c>signal</c>.</summary>
+    [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.Signal;
 }
 
@@ -50,6 +54,7 @@ public sealed record SignalMessage(long Seq, Signal Signal)
 public sealed record ReplayCompleteMessage(long FromSeq, long ToSeq, int Count)
 {
     /// <summary>Always <c>replay_complete</c>.</summary>
+    [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.ReplayComplete;
 }
 
@@ -57,6 +62,7 @@ public sealed record ReplayCompleteMessage(long FromSeq, long ToSeq, int Count)
 public sealed record ResyncRequiredMessage(string Reason, long OldestSeq)
 {
     /// <summary>Always <c>resync_required</c>.</summary>
+    [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.ResyncRequired;
 }
 
@@ -64,6 +70,7 @@ public sealed record ResyncRequiredMessage(string Reason, long OldestSeq)
 public sealed record TierChangedMessage(Tier Tier)
 {
     /// <summary>Always <c>tier_changed</c>.</summary>
+    [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.TierChanged;
 }
 
@@ -71,6 +78,7 @@ public sealed record TierChangedMessage(Tier Tier)
 public sealed record PongMessage(double? Ts)
 {
     /// <summary>Always <c>pong</c>.</summary>
+    [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.Pong;
 }
 
@@ -78,6 +86,7 @@ public sealed record PongMessage(double? Ts)
 public sealed record TokenExpiringMessage(DateTimeOffset ExpiresAt)
 {
     /// <summary>Always <c>token_expiring</c>.</summary>
+    [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.TokenExpiring;
 }
 
@@ -85,6 +94,7 @@ public sealed record TokenExpiringMessage(DateTimeOffset ExpiresAt)
 public sealed record ErrorMessage(string Code, string Message)
 {
     /// <summary>Always <c>error</c>.</summary>
+    [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.Error;
 }
 

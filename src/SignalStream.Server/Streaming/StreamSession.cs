@@ -51,7 +51,7 @@ public sealed class StreamSession(
         {
             connection.RequestClose(CloseCodes.Normal, "");
             await writer;
-            socket.Abort();
+            // No Abort here: it would throw away a close frame the platform queued on a protocol error.
             var code = connection.CloseCode;
             metrics.Disconnects.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
             logger.ConnectionClosed(connection.Id, code);
@@ -94,13 +94,16 @@ public sealed class StreamSession(
                     ArrayPool<byte>.Shared.Return(message);
                     message = larger;
                 }
-                var result = await socket.ReceiveAsync(message.AsMemory(length), connection.Aborted);
+                // The socket fills the buffer it is given before returning, so never offer room past the
+                // limit: one byte over is all it takes to refuse a frame that claims ten megabytes.
+                var room = Math.Min(message.Length, options.MaxMessageBytes + 1) - length;
+                var result = await socket.ReceiveAsync(message.AsMemory(length, room), connection.Aborted);
                 if (result.MessageType == WebSocketMessageType.Close) return;
                 length += result.Count;
                 if (connection.IsClosing) { length = 0; continue; } // waiting for the client's close
                 if (result.MessageType == WebSocketMessageType.Binary)
                 {
-                    connection.RequestClose(CloseCodes.BinaryNotSupported, "binary frames are not supported");
+                    connection.RequestClose(CloseCodes.BinaryNotSupported, "binary frames are not supported", drain: true);
                     length = 0;
                     continue;
                 }
@@ -108,7 +111,7 @@ public sealed class StreamSession(
                 {
                     // Refused as soon as the limit is passed: the rest of the message is never buffered.
                     metrics.Drops.WithLabels("client_frame_too_big").Inc();
-                    connection.RequestClose(CloseCodes.MessageTooBig, $"message over {options.MaxMessageBytes} bytes");
+                    connection.RequestClose(CloseCodes.MessageTooBig, $"message over {options.MaxMessageBytes} bytes", drain: true);
                     length = 0;
                     continue;
                 }
@@ -132,7 +135,7 @@ public sealed class StreamSession(
         {
             case FrameVerdict.Flood:
                 metrics.Drops.WithLabels("client_flood").Inc();
-                connection.RequestClose(CloseCodes.RateLimited, "rate limited");
+                connection.RequestClose(CloseCodes.RateLimited, "rate limited", drain: true);
                 return;
             case FrameVerdict.OverRate:
                 Refuse(connection, budget, ErrorCodes.RateLimited, "too many messages; slow down", isBad: false);
@@ -198,7 +201,8 @@ public sealed class StreamSession(
     private static void Refuse(StreamConnection connection, FrameBudget budget, string code, string text, bool isBad = true)
     {
         connection.Send(OutboundFrame.Control(new ErrorMessage(code, text), ProtocolJson.Default.ErrorMessage));
-        if (isBad && budget.CountBadFrame()) connection.RequestClose(CloseCodes.TooManyBadFrames, "too many bad frames");
+        // The client broke the rules: it still gets every error queued so far, then the close.
+        if (isBad && budget.CountBadFrame()) connection.RequestClose(CloseCodes.TooManyBadFrames, "too many bad frames", drain: true);
     }
 }
 
