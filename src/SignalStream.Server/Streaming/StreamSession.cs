@@ -49,10 +49,11 @@ public sealed class StreamSession(
         }
         finally
         {
+            // The server's close code, else the client's, else 0: the connection was dropped without one.
+            var code = connection.IsClosing ? connection.CloseCode : (int?)socket.CloseStatus ?? 0;
             connection.RequestClose(CloseCodes.Normal, "");
             await writer;
             // No Abort here: it would throw away a close frame the platform queued on a protocol error.
-            var code = connection.CloseCode;
             metrics.Disconnects.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
             logger.ConnectionClosed(connection.Id, code);
         }
