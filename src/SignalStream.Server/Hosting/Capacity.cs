@@ -2,24 +2,43 @@ namespace SignalStream.Server.Hosting;
 
 /// <summary>
 /// How many connections this process may hold. A .NET process that runs out of file descriptors
-/// aborts ("Out of memory"), so the ceiling is read from the process's own limit at start and
-/// leaves room for the database, logs, listeners and plain HTTP requests.
+/// aborts ("Out of memory"), so the ceilings come from the process's own limit less what it already
+/// holds, measured rather than guessed: the runtime keeps about two descriptors open per loaded
+/// assembly, some 170 once storage is open and 280 once every code path has run, so a fixed
+/// reserve is too small at a low limit. Measured once, on first use (after storage is open, before
+/// Kestrel listens). At a 20 000 limit: about 19 600 sockets, 19 000 of them WebSockets.
 /// </summary>
-public sealed class Capacity
+public sealed class Capacity(LimitsOptions limits)
 {
-    public Capacity(LimitsOptions limits)
-    {
-        FileLimit = ReadFileLimit();
-        var reserve = Math.Max(200, FileLimit / 20);
-        var derived = (int)Math.Clamp(FileLimit - reserve, 16, int.MaxValue);
-        MaxConnections = limits.MaxConnections > 0 ? Math.Min(limits.MaxConnections, derived) : derived;
-        // Kestrel's own ceiling on sockets: past it, it refuses at accept time instead of running out.
-        MaxSockets = (int)Math.Clamp(FileLimit - 64, 16, int.MaxValue);
-    }
+    /// <summary>
+    /// Descriptors the process still opens after the measurement: assemblies loaded on the first use
+    /// of a code path (about 110 descriptors, measured), SQLite's pooled files, log files.
+    /// </summary>
+    internal const int WarmUpDescriptors = 160;
 
-    public long FileLimit { get; }
-    public int MaxConnections { get; }
-    public int MaxSockets { get; }
+    private readonly Lazy<(long FileLimit, int InUse, int MaxSockets, int MaxConnections)> _measured = new(() => Measure(limits));
+
+    public long FileLimit => _measured.Value.FileLimit;
+    /// <summary>Descriptors open when the ceilings were computed.</summary>
+    public int InUseAtStart => _measured.Value.InUse;
+    /// <summary>Sockets of any kind: <see cref="AcceptGate"/> stops accepting at this many, and Kestrel's own ceiling matches it.</summary>
+    public int MaxSockets => _measured.Value.MaxSockets;
+    /// <summary>WebSocket connections; the rest of <see cref="MaxSockets"/> stays free for plain requests, refusals included.</summary>
+    public int MaxConnections => _measured.Value.MaxConnections;
+
+    private static (long, int, int, int) Measure(LimitsOptions limits)
+    {
+        var fileLimit = ReadFileLimit();
+        var inUse = CountOpenDescriptors();
+        var free = fileLimit - inUse - WarmUpDescriptors;
+        var maxSockets = (int)Math.Clamp(free, 1, int.MaxValue);
+        // Health checks, ingest, the REST list, the 503 that refuses an upgrade, and the database
+        // and Redis pools need sockets too: about 650 of them at a 20 000 limit, 32 at least.
+        var requestRoom = Math.Max(32, free / 30);
+        var derived = (int)Math.Clamp(free - requestRoom, 0, int.MaxValue);
+        var maxConnections = limits.MaxConnections > 0 ? Math.Min(limits.MaxConnections, derived) : derived;
+        return (fileLimit, inUse, maxSockets, maxConnections);
+    }
 
     private static long ReadFileLimit()
     {
@@ -33,5 +52,17 @@ public sealed class Capacity
         catch (IOException) { }
         catch (UnauthorizedAccessException) { }
         return 65_536; // no /proc (not Linux) or "unlimited"
+    }
+
+    private static int CountOpenDescriptors()
+    {
+        try
+        {
+            return Directory.EnumerateFileSystemEntries("/proc/self/fd").Count();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 256; // no /proc: about what the runtime holds at start
+        }
     }
 }

@@ -47,6 +47,7 @@ public static class ServerApp
         services.AddProblemDetails();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(capacity);
+        services.AddAcceptGate(); // never accept past the descriptor ceiling (Hosting/AcceptGate.cs)
         services.AddSingleton(sp => Secrets.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<IOptions<DataOptions>>().Value, console));
         services.AddSingleton<ServerMetrics>();
 

@@ -78,6 +78,13 @@ public sealed class WebSocketsOptions
     public int ReplayBufferCapacity { get; set; } = 4096;
     public int MessagesPerSecond { get; set; } = 20;
     public int MaxBadFrames { get; set; } = 5;
+    /// <summary>
+    /// The kernel send buffer of each accepted socket (0: the kernel's own, autotuned up to
+    /// <c>net.ipv4.tcp_wmem</c>, 4 MB here). A slow consumer's backlog should sit in its bounded
+    /// queue, where it is counted and ends in 4004, not megabytes deep in the kernel, unseen,
+    /// for every socket. 64 KB still carries thousands of signals a second on a slow link.
+    /// </summary>
+    public int SendBufferBytes { get; set; } = 64 * 1024;
 }
 
 public sealed class LimitsOptions

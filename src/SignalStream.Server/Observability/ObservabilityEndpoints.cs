@@ -15,8 +15,8 @@ public static class ObservabilityEndpoints
         app.MapGet("/healthz", () => Results.Json(new { status = "ok" }));
         app.MapGet("/readyz", async (IStorageHealth storage, IEnumerable<IReadinessCheck> checks, CancellationToken ct) =>
         {
-            var results = new Dictionary<string, bool> { ["storage"] = await storage.IsHealthyAsync(ct) };
-            foreach (var check in checks) results[check.Name] = await check.IsReadyAsync(ct);
+            var results = new Dictionary<string, bool> { ["storage"] = await ProbeAsync(() => storage.IsHealthyAsync(ct)) };
+            foreach (var check in checks) results[check.Name] = await ProbeAsync(() => check.IsReadyAsync(ct));
             var ready = results.Values.All(ok => ok);
             return Results.Json(new { status = ready ? "ready" : "not_ready", checks = results },
                 statusCode: ready ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
@@ -32,6 +32,19 @@ public static class ObservabilityEndpoints
             return Results.Empty;
         });
         if (!options.PublicMetrics) metrics.AddEndpointFilter<AdminKeyFilter>();
+    }
+
+    /// <summary>A check that throws is a check that failed: readiness answers 503 then, never 500.</summary>
+    private static async Task<bool> ProbeAsync(Func<Task<bool>> check)
+    {
+        try
+        {
+            return await check();
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return false;
+        }
     }
 }
 

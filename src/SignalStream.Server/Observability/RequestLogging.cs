@@ -9,9 +9,20 @@ namespace SignalStream.Server.Observability;
 /// </summary>
 public sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging> logger)
 {
+    /// <summary>Named in the log with their value removed: where clients put credentials, rightly or not.</summary>
     private static readonly HashSet<string> SecretParameters = new(StringComparer.OrdinalIgnoreCase)
     {
-        "token", "ticket", "access_token", "api_key", "apikey", "key", "password",
+        "token", "ticket", "access_token", "api_key", "apikey", "key", "password", "x-api-key", "authorization",
+    };
+
+    /// <summary>
+    /// The only parameters logged with their values. Anything else is replaced whole, name included:
+    /// a client can put a secret under any name, or as a bare <c>?secret</c>, and a deny-list only
+    /// catches the names someone thought of.
+    /// </summary>
+    private static readonly HashSet<string> PlainParameters = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "after_seq", "symbols", "limit", "premium_only",
     };
 
     public async Task InvokeAsync(HttpContext context)
@@ -38,7 +49,10 @@ public sealed class RequestLogging(RequestDelegate next, ILogger<RequestLogging>
             result.Append(result.Length == 0 ? '?' : '&');
             var equals = pair.IndexOf('=', StringComparison.Ordinal);
             var name = equals < 0 ? pair : pair[..equals];
-            result.Append(SecretParameters.Contains(Uri.UnescapeDataString(name)) ? $"{name}=[redacted]" : pair);
+            var plainName = Uri.UnescapeDataString(name);
+            result.Append(PlainParameters.Contains(plainName) ? pair
+                : SecretParameters.Contains(plainName) ? $"{plainName}=[redacted]"
+                : "[redacted]");
         }
         return result.ToString();
     }

@@ -1,4 +1,5 @@
 using System.Net.WebSockets;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
@@ -96,6 +97,9 @@ public sealed class StreamEndpoint(
 
         try
         {
+            // A slow reader's backlog belongs in its bounded queue, not in an autotuned kernel buffer (SendBufferBytes).
+            if (options.SendBufferBytes > 0 && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } tcp)
+                tcp.SendBufferSize = options.SendBufferBytes;
             var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
             {
                 DangerousEnableCompression = false, // permessage-deflate: never negotiated

@@ -106,9 +106,24 @@ public sealed class RawWebSocket : IAsyncDisposable
         }
         if (Headers.TryGetValue("Content-Length", out var lengthText) && int.TryParse(lengthText, out var length))
         {
-            while (_end - _start < length)
-                if (!await FillAsync(ct)) break;
-            Body = Encoding.UTF8.GetString(_buffer, _start, Math.Min(length, _end - _start));
+            if (await EnsureAsync(length, ct)) Body = Encoding.UTF8.GetString(_buffer, _start, length);
+        }
+        else if (Headers.GetValueOrDefault("Transfer-Encoding")?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            var body = new StringBuilder();
+            while (true)
+            {
+                int lineEnd;
+                while ((lineEnd = _buffer.AsSpan(_start, _end - _start).IndexOf("\r\n"u8)) < 0)
+                    if (!await FillAsync(ct)) return;
+                var size = Convert.ToInt32(Encoding.ASCII.GetString(_buffer, _start, lineEnd).Split(';')[0].Trim(), 16);
+                _start += lineEnd + 2;
+                if (!await EnsureAsync(size + 2, ct)) return;
+                body.Append(Encoding.UTF8.GetString(_buffer, _start, size));
+                _start += size + 2;
+                if (size == 0) break;
+            }
+            Body = body.ToString();
         }
     }
 

@@ -9,24 +9,18 @@ namespace SignalStream.Server.Tests.Security;
 /// SECURITY.md, "WebSocket input": frames no polite client sends, written by <see cref="RawWebSocket"/>.
 /// Each test proves the exact close code and that the server is still serving others afterwards.
 /// </summary>
-public sealed class WebSocketInputTests : IAsyncLifetime
+public sealed class WebSocketInputTests(WebSocketInputTests.Fixture fixture) : IClassFixture<WebSocketInputTests.Fixture>
 {
-    private TestServer _server = null!;
-    private TestUser _user = null!;
+    public sealed class Fixture() : ServerFixture("--Limits:ConnectionsPerUser=50");
 
-    public async Task InitializeAsync()
-    {
-        _server = await TestServer.StartAsync("--Limits:ConnectionsPerUser=50");
-        _user = await _server.CreateUserAsync(Tier.Starter);
-    }
-
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    private readonly TestServer _server = fixture.Server;
+    private readonly TestUser _user = fixture.User;
 
     private async Task<RawWebSocket> OpenAsync()
     {
         var socket = await _server.ConnectRawAsync(bearer: _user.Token);
         Assert.Equal(101, socket.Status);
-        Assert.Contains("\"welcome\"", await socket.ExpectTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(MessageTypes.Welcome, JsonSerializer.Deserialize(await socket.ExpectTextAsync(), ProtocolJson.Default.ServerMessage)!.Type);
         return socket;
     }
 
@@ -43,8 +37,9 @@ public sealed class WebSocketInputTests : IAsyncLifetime
     public async Task Frame_OneByteOverTheLimit_Closes1009()
     {
         await using var socket = await OpenAsync();
-        var payload = Encoding.UTF8.GetBytes("{\"type\":\"ping\",\"ts\":1,\"pad\":\"" + new string('x', 64 * 1024) + "\"}");
-        Assert.True(payload.Length > 64 * 1024);
+        var prefix = "{\"type\":\"ping\",\"ts\":1,\"pad\":\"";
+        var payload = Encoding.UTF8.GetBytes(prefix + new string('x', 64 * 1024 + 1 - prefix.Length - 2) + "\"}");
+        Assert.Equal(64 * 1024 + 1, payload.Length);
         await socket.SendFrameAsync(RawFrame.Text, payload);
         Assert.Equal(CloseCodes.MessageTooBig, await socket.ExpectCloseAsync());
         Assert.DoesNotContain(socket.Texts, t => t.Contains("\"pong\"", StringComparison.Ordinal));
@@ -66,8 +61,8 @@ public sealed class WebSocketInputTests : IAsyncLifetime
     public async Task Frame_DeclaringTenMegabytes_IsRefused1009AfterTheLimit_WithoutWaitingForTheRest()
     {
         await using var socket = await OpenAsync();
-        // The header claims 10 MB; only the first 65 KB + 1 ever leave the client. A server that
-        // buffered the frame before judging it would wait here forever.
+        // The header claims 10 MB; only the first 64 KB + 1 byte ever leave the client. A server that
+        // waited for the frame (or for a full read buffer) before judging it would wait here forever.
         var sent = new byte[64 * 1024 + 1];
         sent.AsSpan().Fill((byte)'x');
         await socket.SendBytesAsync(RawWebSocket.EncodeFrame(RawFrame.Text, sent, declaredLength: 10 * 1024 * 1024));
@@ -189,7 +184,7 @@ public sealed class WebSocketInputTests : IAsyncLifetime
         // And the server's frames are plain: a readable JSON welcome with RSV1 clear.
         var frame = await socket.ReceiveFrameAsync();
         Assert.Equal(RawFrame.Text, frame!.Opcode);
-        Assert.StartsWith("{\"type\":\"welcome\"", frame.AsText, StringComparison.Ordinal);
+        Assert.Equal(MessageTypes.Welcome, JsonSerializer.Deserialize(frame.AsText, ProtocolJson.Default.ServerMessage)!.Type);
     }
 
     [Fact]
