@@ -1,4 +1,3 @@
-using System.Security.Claims;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -76,7 +75,4 @@ public sealed class TokenService
         if (notBefore is not null && notBefore.Value - p.ClockSkew > now) return false;
         return token is not JsonWebToken jwt || jwt.IssuedAt == DateTime.MinValue || jwt.IssuedAt - p.ClockSkew <= now;
     }
-
-    internal static ClaimsPrincipal Principal(string userId) =>
-        new(new ClaimsIdentity([new Claim(JwtRegisteredClaimNames.Sub, userId)], "signalstream", JwtRegisteredClaimNames.Sub, null));
 }

@@ -112,9 +112,7 @@ public sealed class ConnectionHub(ServerMetrics metrics)
         {
             var usersByTier = new int[3];
             foreach (var mine in _byUser.Values) usersByTier[(int)mine[0].Tier]++;
-            var depth = 0L;
-            foreach (var connection in _connections) depth += connection.QueueDepth;
-            return new HubStats(_connections.Count, _byUser.Count, usersByTier, [.. _byTier], depth, _lastSeq);
+            return new HubStats(_connections.Count, _byUser.Count, usersByTier, [.. _byTier], _lastSeq);
         }
     }
 
@@ -126,4 +124,4 @@ public sealed class ConnectionHub(ServerMetrics metrics)
 }
 
 /// <summary>A consistent count of this node's connections.</summary>
-public sealed record HubStats(int TotalConnections, int ActiveUsers, int[] UsersByTier, int[] ConnectionsByTier, long QueuedFrames, long LastSeq);
+public sealed record HubStats(int TotalConnections, int ActiveUsers, int[] UsersByTier, int[] ConnectionsByTier, long LastSeq);
