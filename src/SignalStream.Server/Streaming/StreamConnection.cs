@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net.WebSockets;
-using System.Threading.Channels;
 using SignalStream.Protocol;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;
@@ -8,24 +7,31 @@ using SignalStream.Server.Storage;
 namespace SignalStream.Server.Streaming;
 
 /// <summary>
-/// The outbound side of one WebSocket: its filter, its bounded queue and the one writer that drains
-/// it. Broadcasts only ever <see cref="Offer"/> a frame: they never wait on the socket. A connection
-/// starts out holding live frames aside until its welcome (and any replay) is queued; see
-/// <see cref="GoLive"/>.
+/// The outbound side of one WebSocket: its filter, its bounded queue and its sender. A frame for an
+/// idle socket is written at once, on the caller's thread (for a broadcast, the ingest thread), so
+/// a delivery costs no thread-pool hop and no per-connection writer task; only a socket that is
+/// busy (its last write has not completed) queues, and the write that completes drains the queue.
+/// Broadcasts never wait on a socket: a full queue is a slow consumer (4004). A connection starts
+/// out holding live frames aside until its welcome (and any replay) is queued; see <see cref="GoLive"/>.
 /// </summary>
 public sealed class StreamConnection
 {
     private static readonly TimeSpan CloseTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Channel<OutboundFrame> _queue;
+    private readonly Lock _sync = new();
+    private readonly Queue<Outbound> _queue = new();
+    private readonly int _queueCapacity;
     private readonly int _pendingCapacity;
     private readonly ServerMetrics _metrics;
     private readonly CancellationTokenSource _abort = new();
-    private readonly Lock _sync = new();
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile ConnectionFilter _filter;
     private List<OutboundFrame>? _pending = [];
     private long _lastQueuedSeq;
     private WebSocket? _socket;
+    private bool _sending; // a sender owns the socket; everyone else queues
+    private bool _closeStarted;
+    private TaskCompletionSource? _roomForReplay;
     private int _closeCode;
     private string _closeReason = "";
     private bool _drainOnClose;
@@ -38,34 +44,43 @@ public sealed class StreamConnection
         UserId = userId;
         _filter = filter;
         _tokenExpiresAtTicks = tokenExpiresAt.UtcTicks;
+        _queueCapacity = queueCapacity;
         _pendingCapacity = pendingCapacity;
         _metrics = metrics;
-        _queue = Channel.CreateBounded<OutboundFrame>(new BoundedChannelOptions(queueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait, // TryWrite fails when full; that failure is the overflow signal
-        });
     }
 
     public string Id { get; }
     public string UserId { get; }
     public ConnectionFilter Filter => _filter;
     public Tier Tier => _filter.Tier;
-    public int QueueDepth => _queue.Reader.Count;
+    /// <summary>Frames waiting for a busy socket (a racy read: for metrics and tests).</summary>
+    public int QueueDepth => _queue.Count;
     public int CloseCode => Volatile.Read(ref _closeCode);
     public bool IsClosing => CloseCode != 0;
     public DateTimeOffset TokenExpiresAt => new(Interlocked.Read(ref _tokenExpiresAtTicks), TimeSpan.Zero);
     public CancellationToken Aborted => _abort.Token;
+    /// <summary>Completes once the close frame was sent, or the socket failed.</summary>
+    public Task Closed => _closed.Task;
 
     /// <summary>Slot in the hub's list, for O(1) removal. Owned by the hub.</summary>
     internal int HubIndex { get; set; } = -1;
 
-    public void Attach(WebSocket socket) => _socket = socket;
+    public void Attach(WebSocket socket)
+    {
+        bool send;
+        lock (_sync)
+        {
+            _socket = socket;
+            send = ClaimSender();
+        }
+        if (send) SendQueued();
+    }
 
     /// <summary>Offered every broadcast signal, one at a time, in seq order.</summary>
     public void Offer(OutboundFrame frame)
     {
         if (!_filter.Allows(frame)) return;
+        bool send;
         lock (_sync)
         {
             if (_pending is { } pending)
@@ -74,23 +89,53 @@ public sealed class StreamConnection
                 else Overflow("replay buffer");
                 return;
             }
-            if (frame.Seq <= _lastQueuedSeq) return;
-            if (_queue.Writer.TryWrite(frame)) _lastQueuedSeq = frame.Seq;
-            else Overflow("outbound queue");
+            if (frame.Seq <= _lastQueuedSeq || IsClosing) return;
+            if (!TryQueue(new Outbound(frame, Live: true), "outbound queue")) return;
+            _lastQueuedSeq = frame.Seq;
+            send = ClaimSender();
         }
+        if (send) SendQueued();
     }
 
     /// <summary>Queues a control frame (welcome, pong, error...). A full queue means a slow consumer.</summary>
     public void Send(OutboundFrame frame)
     {
-        if (!_queue.Writer.TryWrite(frame) && !IsClosing) Overflow("outbound queue");
+        bool send;
+        lock (_sync)
+        {
+            if (IsClosing || !TryQueue(new Outbound(frame, Live: false), "outbound queue")) return;
+            send = ClaimSender();
+        }
+        if (send) SendQueued();
     }
 
     /// <summary>Queues a replayed frame, waiting for room: replay runs on the connection's own task.</summary>
-    public ValueTask SendReplayAsync(OutboundFrame frame, CancellationToken ct)
+    public async ValueTask SendReplayAsync(OutboundFrame frame, CancellationToken ct)
     {
-        _lastQueuedSeq = Math.Max(_lastQueuedSeq, frame.Seq); // only this task writes it while frames are held
-        return _queue.Writer.WriteAsync(frame, ct);
+        while (true)
+        {
+            Task room;
+            bool send;
+            lock (_sync)
+            {
+                if (IsClosing) return;
+                if (_queue.Count >= _queueCapacity)
+                {
+                    room = (_roomForReplay ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                    send = false;
+                }
+                else
+                {
+                    _queue.Enqueue(new Outbound(frame, Live: false));
+                    _lastQueuedSeq = Math.Max(_lastQueuedSeq, frame.Seq);
+                    room = Task.CompletedTask;
+                    send = ClaimSender();
+                }
+            }
+            if (send) SendQueued();
+            if (room.IsCompleted) return;
+            await room.WaitAsync(ct);
+        }
     }
 
     /// <summary>Holds live frames aside while history is replayed.</summary>
@@ -102,6 +147,7 @@ public sealed class StreamConnection
     /// <summary>Releases held live frames newer than <paramref name="sentUpTo"/>, then delivers live.</summary>
     public void GoLive(long sentUpTo)
     {
+        bool send;
         lock (_sync)
         {
             _lastQueuedSeq = Math.Max(_lastQueuedSeq, sentUpTo);
@@ -109,11 +155,13 @@ public sealed class StreamConnection
             _pending = null;
             foreach (var frame in pending ?? [])
             {
-                if (frame.Seq <= _lastQueuedSeq) continue;
-                if (!_queue.Writer.TryWrite(frame)) { Overflow("outbound queue"); return; }
+                if (frame.Seq <= _lastQueuedSeq || IsClosing) continue;
+                if (!TryQueue(new Outbound(frame, Live: true), "outbound queue")) break;
                 _lastQueuedSeq = frame.Seq;
             }
+            send = ClaimSender();
         }
+        if (send) SendQueued();
     }
 
     public void ChangeSymbols(IEnumerable<string>? symbols) => _filter = _filter with { Symbols = ConnectionFilter.ToSymbolSet(symbols) };
@@ -148,65 +196,178 @@ public sealed class StreamConnection
     }
 
     /// <summary>
-    /// Asks the writer to close with <paramref name="code"/>: after flushing the queue when
+    /// Asks for a close with <paramref name="code"/>: after the queue is sent when
     /// <paramref name="drain"/>, otherwise at once. The first request wins. A client that does
     /// not take the close within a few seconds is aborted.
     /// </summary>
     public void RequestClose(int code, string reason, bool drain = false)
     {
+        bool send;
+        lock (_sync)
+        {
+            RequestCloseLocked(code, reason, drain);
+            send = ClaimSender();
+        }
+        if (send) SendQueued();
+    }
+
+    /// <summary>Ends the connection's pending receive and send: used once the close handshake had its time.</summary>
+    public void Abort() => _abort.Cancel();
+
+    private void RequestCloseLocked(int code, string reason, bool drain)
+    {
         if (Interlocked.CompareExchange(ref _closeCode, code, 0) != 0) return;
         _closeReason = reason;
         _drainOnClose = drain;
-        _queue.Writer.TryComplete();
+        if (!drain) DropQueued();
+        WakeReplay();
         _abort.CancelAfter(CloseTimeout);
     }
 
-    /// <summary>The one writer: drains the queue to the socket, then sends the close frame.</summary>
-    public async Task RunWriterAsync()
+    private bool TryQueue(Outbound item, string what)
     {
-        var socket = _socket ?? throw new InvalidOperationException("Attach a socket first");
-        var reader = _queue.Reader;
-        var ct = _abort.Token;
-        try
+        if (_queue.Count >= _queueCapacity)
         {
-            while (await reader.WaitToReadAsync(ct))
-            {
-                while (reader.TryRead(out var frame))
-                {
-                    if (IsClosing && !_drainOnClose) break;
-                    if (frame.IsSignal && !_filter.Allows(frame)) continue; // the tier dropped while it waited
-                    await socket.SendAsync(frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, ct);
-                    if (frame.IsSignal)
-                    {
-                        _metrics.Deliveries.Inc();
-                        if (frame.IngestTimestamp != 0) _metrics.DeliveryLatency.Observe(Stopwatch.GetElapsedTime(frame.IngestTimestamp).TotalSeconds);
-                    }
-                }
-                if (IsClosing && !_drainOnClose) break;
-            }
-            if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                await socket.CloseOutputAsync((WebSocketCloseStatus)Math.Max(CloseCode, CloseCodes.Normal), _closeReason, ct);
+            Overflow(what);
+            return false;
         }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException)
-        {
-            // A failed or stuck send ends only this connection.
-            RequestClose(CloseCodes.InternalError, "send failed");
-            socket.Abort();
-        }
-        finally
-        {
-            var dropped = 0;
-            while (reader.TryRead(out _)) dropped++;
-            if (dropped > 0) _metrics.Drops.WithLabels("closed").Inc(dropped);
-        }
+        _queue.Enqueue(item);
+        return true;
     }
-
-    /// <summary>Ends the connection's pending receive: used once the close handshake had its time.</summary>
-    public void Abort() => _abort.Cancel();
 
     private void Overflow(string what)
     {
         _metrics.Drops.WithLabels("slow_consumer").Inc();
-        RequestClose(CloseCodes.SlowConsumer, $"slow consumer: {what} full");
+        RequestCloseLocked(CloseCodes.SlowConsumer, $"slow consumer: {what} full", drain: false);
     }
+
+    /// <summary>Under the lock: true when the caller should become the sender.</summary>
+    private bool ClaimSender()
+    {
+        if (_sending || _socket is null || (_queue.Count == 0 && !(IsClosing && !_closeStarted))) return false;
+        _sending = true;
+        return true;
+    }
+
+    /// <summary>
+    /// The sender: writes queued frames while each write completes at once; the first that does not
+    /// continues in <see cref="SendAfterAsync"/>. Then the close frame, once closing and drained.
+    /// </summary>
+    private void SendQueued()
+    {
+        while (true)
+        {
+            Outbound item;
+            bool close;
+            lock (_sync)
+            {
+                if (!TryTakeNext(out item, out close))
+                {
+                    _sending = false;
+                    WakeReplay();
+                    return;
+                }
+            }
+            ValueTask write;
+            try
+            {
+                write = close ? CloseSocketAsync() : _socket!.SendAsync(item.Frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+            }
+            catch (Exception e) when (IsSendFailure(e))
+            {
+                Fail();
+                return;
+            }
+            if (!write.IsCompletedSuccessfully)
+            {
+                _ = SendAfterAsync(write, item, close);
+                return;
+            }
+            if (!Sent(item, close)) return;
+        }
+    }
+
+    private async Task SendAfterAsync(ValueTask write, Outbound item, bool close)
+    {
+        try
+        {
+            await write;
+        }
+        catch (Exception e) when (IsSendFailure(e))
+        {
+            // A failed or stuck send ends only this connection.
+            Fail();
+            return;
+        }
+        if (Sent(item, close)) SendQueued();
+    }
+
+    private bool TryTakeNext(out Outbound item, out bool close)
+    {
+        close = false;
+        while (_queue.TryDequeue(out item))
+        {
+            if (item.Frame.IsSignal && !_filter.Allows(item.Frame)) continue; // the tier dropped while it waited
+            return true;
+        }
+        if (IsClosing && !_closeStarted)
+        {
+            _closeStarted = true;
+            close = true;
+            return true;
+        }
+        return false;
+    }
+
+    private ValueTask CloseSocketAsync() =>
+        _socket!.State is WebSocketState.Open or WebSocketState.CloseReceived
+            ? new ValueTask(_socket.CloseOutputAsync((WebSocketCloseStatus)Math.Max(CloseCode, CloseCodes.Normal), _closeReason, _abort.Token))
+            : ValueTask.CompletedTask;
+
+    /// <summary>After a write completed: false when there is nothing more to send, ever.</summary>
+    private bool Sent(Outbound item, bool close)
+    {
+        if (close)
+        {
+            _closed.TrySetResult();
+            return false;
+        }
+        if (item.Frame.IsSignal)
+        {
+            _metrics.Deliveries.Inc();
+            if (item.Live && item.Frame.IngestTimestamp != 0)
+                _metrics.DeliveryLatency.Observe(Stopwatch.GetElapsedTime(item.Frame.IngestTimestamp).TotalSeconds);
+        }
+        return true;
+    }
+
+    private void Fail()
+    {
+        lock (_sync)
+        {
+            RequestCloseLocked(CloseCodes.InternalError, "send failed", drain: false);
+            DropQueued();
+            _closeStarted = true; // the socket is gone: no close frame; _sending stays set, so nothing sends again
+        }
+        _socket?.Abort();
+        _closed.TrySetResult();
+    }
+
+    private void DropQueued()
+    {
+        if (_queue.Count == 0) return;
+        _metrics.Drops.WithLabels("closed").Inc(_queue.Count);
+        _queue.Clear();
+    }
+
+    private void WakeReplay()
+    {
+        _roomForReplay?.TrySetResult();
+        _roomForReplay = null;
+    }
+
+    private static bool IsSendFailure(Exception e) => e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException;
+
+    /// <summary>A queued frame; <see cref="Live"/> ones count in the delivery-latency histogram.</summary>
+    private readonly record struct Outbound(OutboundFrame Frame, bool Live);
 }

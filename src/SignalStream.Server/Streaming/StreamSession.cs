@@ -36,7 +36,6 @@ public sealed class StreamSession(
         connection.Send(OutboundFrame.Control(
             new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()),
             ProtocolJson.Default.WelcomeMessage));
-        var writer = connection.RunWriterAsync();
         try
         {
             if (afterSeq >= 0) await ReplayAsync(connection, afterSeq);
@@ -52,7 +51,7 @@ public sealed class StreamSession(
             // The server's close code, else the client's, else 0: the connection was dropped without one.
             var code = connection.IsClosing ? connection.CloseCode : (int?)socket.CloseStatus ?? 0;
             connection.RequestClose(CloseCodes.Normal, "");
-            await writer;
+            await connection.Closed;
             // No Abort here: it would throw away a close frame the platform queued on a protocol error.
             metrics.Disconnects.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
             logger.ConnectionClosed(connection.Id, code);
