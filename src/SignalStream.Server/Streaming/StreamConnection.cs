@@ -62,7 +62,8 @@ public sealed class StreamConnection
     /// <summary>Completes once the close frame was sent, or the socket failed.</summary>
     public Task Closed => _closed.Task;
 
-    /// <summary>Slot in the hub's list, for O(1) removal. Owned by the hub.</summary>
+    /// <summary>The hub's fan-out shard and slot in its list, for O(1) removal. Owned by the hub.</summary>
+    internal int Shard { get; set; }
     internal int HubIndex { get; set; } = -1;
 
     public void Attach(WebSocket socket)
