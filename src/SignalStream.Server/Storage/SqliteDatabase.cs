@@ -10,6 +10,7 @@ namespace SignalStream.Server.Storage;
 public sealed class SqliteDatabase : IStorageHealth
 {
     private const int SchemaVersion = 1;
+    private const long FullSync = 2;
 
     private static readonly string[] Migrations =
     [
@@ -54,10 +55,10 @@ public sealed class SqliteDatabase : IStorageHealth
 
     public async Task<SqliteConnection> OpenAsync(CancellationToken ct)
     {
+        // No PRAGMAs per open: pooled opens are frequent, and the bundled SQLite's defaults are the
+        // settings we want (checked once, in MigrateAsync).
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(ct);
-        // FULL: a signal is broadcast only after it survives a power loss, not just a crash.
-        await connection.ExecuteAsync("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
         return connection;
     }
 
@@ -67,6 +68,9 @@ public sealed class SqliteDatabase : IStorageHealth
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
         await using var connection = await OpenAsync(ct);
         await connection.ExecuteAsync("PRAGMA journal_mode=WAL;");
+        // synchronous=FULL: a signal is broadcast only after it survives a power loss, not just a crash.
+        if (await connection.ExecuteScalarAsync<long>("PRAGMA synchronous;") < FullSync)
+            throw new InvalidOperationException("This SQLite build does not default to synchronous=FULL; signals would not be durable before broadcast.");
         var current = await connection.ExecuteScalarAsync<long>("PRAGMA user_version;");
         for (var version = (int)current; version < SchemaVersion; version++)
         {
