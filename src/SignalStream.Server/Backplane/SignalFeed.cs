@@ -14,7 +14,7 @@ namespace SignalStream.Server.Backplane;
 /// second it also compares itself with history, so a signal whose publish was lost (backplane
 /// down, publisher crashed after commit) still reaches this node's clients within a second.
 /// </summary>
-public sealed class SignalFeed(ISignalStore store, ConnectionHub hub, TimeProvider time, ILogger<SignalFeed> logger) : BackgroundService
+public sealed class SignalFeed(ISignalStore store, ConnectionHub hub, RecentFrames recent, TimeProvider time, ILogger<SignalFeed> logger) : BackgroundService
 {
     public static readonly TimeSpan CatchUpInterval = TimeSpan.FromSeconds(1);
     private const int PageSize = 500;
@@ -91,7 +91,11 @@ public sealed class SignalFeed(ISignalStore store, ConnectionHub hub, TimeProvid
             if (page.Count < PageSize)
             {
                 // Trimmed from history or never stored: nothing more to send below upTo.
-                if (_last < upTo) Interlocked.Exchange(ref _last, upTo);
+                if (_last < upTo)
+                {
+                    recent.Reset(); // it cannot vouch for the seqs skipped here
+                    Interlocked.Exchange(ref _last, upTo);
+                }
                 return;
             }
         }
@@ -99,7 +103,9 @@ public sealed class SignalFeed(ISignalStore store, ConnectionHub hub, TimeProvid
 
     private void Broadcast(StoredSignal signal, long ingestTimestamp)
     {
-        hub.Broadcast(OutboundFrame.ForSignal(signal, ingestTimestamp));
+        var frame = OutboundFrame.ForSignal(signal, ingestTimestamp);
+        recent.Add(frame); // before the hub: a resume served from the ring relies on it (see Replay)
+        hub.Broadcast(frame);
         Interlocked.Exchange(ref _last, signal.Seq);
     }
 

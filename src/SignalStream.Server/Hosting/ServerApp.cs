@@ -97,6 +97,7 @@ public static class ServerApp
         // Users and streaming
         services.AddSingleton<UserDirectory>();
         services.AddSingleton<ConnectionHub>();
+        services.AddSingleton(sp => RecentFrames.For(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<Replay>();
         services.AddSingleton<StreamSession>();
         services.AddSingleton<StreamEndpoint>();
