@@ -212,9 +212,6 @@ public sealed class StreamConnection
         if (send) SendQueued();
     }
 
-    /// <summary>Ends the connection's pending receive and send: used once the close handshake had its time.</summary>
-    public void Abort() => _abort.Cancel();
-
     private void RequestCloseLocked(int code, string reason, bool drain)
     {
         if (Interlocked.CompareExchange(ref _closeCode, code, 0) != 0) return;
@@ -272,7 +269,9 @@ public sealed class StreamConnection
             ValueTask write;
             try
             {
-                write = close ? CloseSocketAsync() : _socket!.SendAsync(item.Frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, _abort.Token);
+                // No token: a cancellable send takes ManagedWebSocket's slow path (a state machine and a
+                // registration per frame). A stuck write ends when the close timeout aborts the transport.
+                write = close ? CloseSocketAsync() : _socket!.SendAsync(item.Frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
             }
             catch (Exception e) when (IsSendFailure(e))
             {

@@ -106,6 +106,8 @@ public sealed class StreamEndpoint(
                 KeepAliveInterval = options.HeartbeatInterval,
                 KeepAliveTimeout = options.HeartbeatInterval, // ping, then one more interval for the pong
             });
+            // Sends carry no token (see StreamConnection), so a write stuck past the close timeout ends by aborting the transport.
+            using var abortTransport = connection.Aborted.Register(static c => ((HttpContext)c!).Abort(), context);
             await session.RunAsync(socket, connection, user, lastSeq, afterSeq);
         }
         finally
