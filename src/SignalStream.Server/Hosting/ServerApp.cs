@@ -24,7 +24,10 @@ public static class ServerApp
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = ExpandSwitches(args),
-            // The dashboard is built into the output folder, so it is found wherever the server is started from.
+            // appsettings.json and the dashboard are built into the output folder: found wherever the server
+            // is started from (with the working directory as content root, a server started elsewhere ran
+            // without its logging settings and wrote eight framework log lines per request).
+            ContentRootPath = AppContext.BaseDirectory,
             WebRootPath = Path.Combine(AppContext.BaseDirectory, "wwwroot"),
         });
         if (string.IsNullOrEmpty(builder.Configuration["Urls"]) && string.IsNullOrEmpty(builder.Configuration["urls"]))
