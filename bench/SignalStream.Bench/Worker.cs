@@ -112,8 +112,10 @@ public sealed class WorkerHandle : IAsyncDisposable
         if (!self.EndsWith("SignalStream.Bench", StringComparison.Ordinal)) info.ArgumentList.Add(dll); // run through dotnet
         foreach (var a in new[] { "worker", "--kind", kind.ToString(), "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--users", usersFile, "--signalr-client", SignalRClient })
             info.ArgumentList.Add(a);
-        // Socket continuations run on the epoll threads: no thread-pool hop per received frame.
-        info.Environment["DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS"] = "1";
+        // No DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS: with receive continuations inline on the one epoll
+        // thread, one signal in ten stalled ~0.9 s for every client once a few thousand were connected
+        // (the ramp's cliff at 2 000-4 000 clients, the same for every target); without it the ceiling
+        // ramped to 8 000 with p95 at most 305 ms.
         info.Environment["DOTNET_gcServer"] = "0";
         var process = Process.Start(info) ?? throw new InvalidOperationException("worker did not start");
         return new WorkerHandle(process);
