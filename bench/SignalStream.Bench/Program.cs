@@ -28,6 +28,7 @@ if (parsed.Command is null or "help" or "--help" or "-h")
         options: --targets Ceiling,SignalStream,SignalR  --repeat N  --users 300  --out DIR  --docs FILE
                  --profile DIR   perf + perf stat + dotnet-counters on the server during each measured fan-out window
                  --server-env K=V,K2=V2   extra environment for the servers (e.g. DOTNET_gcServer=0)
+                 --warmup S      seconds of publishing before each fan-out window (default 10; 5 in quick)
                  --signalr-client raw|official   SignalR target through the raw protocol client (default) or HubConnection
         """);
     return parsed.Command is null ? 2 : 0;
@@ -76,6 +77,7 @@ WorkerHandle.SignalRClient = parsed.Get("signalr-client", "raw");
 foreach (var pair in parsed.Get("server-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
     ServerProcess.ExtraEnvironment[pair.Split('=', 2)[0]] = pair.Split('=', 2)[1];
 if (parsed.Get("profile", "") is { Length: > 0 } profileDir) host.ProfileDirectory = Path.GetFullPath(profileDir);
+host.WarmUpSeconds = parsed.GetInt("warmup", report.Mode == "quick" ? 5 : 10);
 var scenarios = new Scenarios(host, Status);
 
 void Record(RunResult r)

@@ -11,6 +11,9 @@ public sealed class BenchHost(BenchPaths paths, string workDirectory, int userCo
     /// <summary>When set, the measured window of each fan-out is profiled (perf, dotnet-counters) into this folder.</summary>
     public string? ProfileDirectory { get; set; }
 
+    /// <summary>Seconds of publishing at the scenario's rate before a fan-out's window, not measured (<c>--warmup</c>).</summary>
+    public int WarmUpSeconds { get; set; } = 10;
+
     private readonly Dictionary<TargetKind, (string Template, string UsersFile)> _templates = [];
 
     public BenchPaths Paths { get; } = paths;

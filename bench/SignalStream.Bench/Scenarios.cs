@@ -90,8 +90,6 @@ public sealed class Scenarios(BenchHost host, Action<string> status)
         return server.Sample().RssKb;
     }
 
-    private const int WarmUpSeconds = 5;
-
     public async Task<RunResult> FanoutAsync(TargetKind kind, int clients, double rate, int seconds, int repeat, int slowEvery = 0, string? name = null)
     {
         name ??= $"fanout {clients}@{rate}/s";
@@ -101,9 +99,10 @@ public sealed class Scenarios(BenchHost host, Action<string> status)
             var rss0 = await SettledRssAsync(ctx.Server, 1);
             var connected = await ctx.ConnectAsync(clients, slowEvery);
             var rss1 = await SettledRssAsync(ctx.Server, 1);
-            // Warm-up, not measured: 5 s at the rate, long enough for tiered JIT to settle (a 1 s warm-up left
-            // every target still JIT-compiling well into the window, SignalStream most, having the most code).
-            await ctx.WindowAsync((int)Math.Max(10, rate * WarmUpSeconds), rate, TimeSpan.FromSeconds(10));
+            // Warm-up, not measured, so the window sees steady state: code that runs once per signal is called
+            // only R times a second, and tiered JIT kept recompiling it (~10% of SignalStream's CPU, which has
+            // the longest ingest path) for more than 5 s into the window after a shorter warm-up.
+            await ctx.WindowAsync((int)Math.Max(10, rate * host.WarmUpSeconds), rate, TimeSpan.FromSeconds(10));
             var profile = host.ProfileDirectory is { } dir ? Profiler.Start(dir, $"{kind}-{clients}-{repeat}", ctx.Server.Pid, seconds - 2) : null;
             var window = await ctx.WindowAsync((int)(rate * seconds), rate, TimeSpan.FromSeconds(20));
             var profiled = profile is null ? null : await profile.FinishAsync(window.Delivered * (seconds - 2) / (double)seconds);
