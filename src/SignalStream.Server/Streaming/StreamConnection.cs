@@ -34,7 +34,6 @@ public sealed class StreamConnection
     private TaskCompletionSource? _roomForReplay;
     private int _closeCode;
     private string _closeReason = "";
-    private bool _drainOnClose;
     private long _tokenExpiresAtTicks;
     private int _expiryNoticeSent;
 
@@ -216,8 +215,7 @@ public sealed class StreamConnection
     {
         if (Interlocked.CompareExchange(ref _closeCode, code, 0) != 0) return;
         _closeReason = reason;
-        _drainOnClose = drain;
-        if (!drain) DropQueued();
+        if (!drain) DropQueued(); // a draining close sends what is queued first; nothing is queued after it
         WakeReplay();
         _abort.CancelAfter(CloseTimeout);
     }
