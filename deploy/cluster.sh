@@ -110,7 +110,7 @@ start_node() {
   mkdir -p "$CLUSTER_DIR/node$i"
   (
     set -a; . "$ENV_FILE"; set +a
-    cd "$SERVER_DIR" # the content root: appsettings.json is here
+    cd "$SERVER_DIR" # relative paths land beside the server (appsettings.json is found next to the dll anyway)
     exec dotnet "$DLL" --urls="http://127.0.0.1:$port" --Data:Directory="$CLUSTER_DIR/node$i" \
       --Cluster:NodeId="node$i" --Demo:SeedUsers="$seed" "${extra[@]}"
   ) >"$CLUSTER_DIR/node$i.log" 2>&1 </dev/null &

@@ -98,7 +98,7 @@ public sealed class RealServer : IAsyncDisposable
             throw new FileNotFoundException($"The server is not built: {dll}");
         var info = new ProcessStartInfo("dotnet")
         {
-            WorkingDirectory = Path.GetDirectoryName(dll)!, // appsettings.json and wwwroot live there
+            WorkingDirectory = Path.GetDirectoryName(dll)!, // relative paths (./data) land beside the server
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -208,7 +208,7 @@ public sealed class Node(int index, int port, string directory) : IDisposable
             $"--Limits:ConnectionsPerUser={ScaleOutCluster.ConnectionsPerUser}",
             "--Demo:SeedUsers=false",
         ];
-        // The working directory holds the server's appsettings.json (its content root).
+        // Started from the test output folder; the server finds its appsettings.json next to its own dll.
         _process = ChildProcess.Start(Name, "dotnet", arguments, Path.Combine(directory, "..", $"{Name}.log"), AppContext.BaseDirectory);
     }
 
