@@ -223,13 +223,7 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
   /** Closes the socket, stops polling and timers. `start()` may be called again. */
   stop(): void {
     if (!this.running) return;
-    this.running = false;
-    this.connectGen++;
-    this.clearRetry();
-    this.stopPolling();
-    for (const d of this.detachBrowser.splice(0)) d();
-    this.closeSocket(1000, 'client stopped');
-    this.setStatus('disconnected');
+    this.shutDown();
   }
 
   /** Sends a message now when connected; otherwise queues it (bounded, oldest dropped) for the next connection. */
@@ -546,6 +540,11 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
 
   private fail(error: SignalStreamError): void {
     this.emit('error', error);
+    this.shutDown();
+  }
+
+  /** Ends the session: socket, polling, timers and browser listeners. */
+  private shutDown(): void {
     this.running = false;
     this.connectGen++;
     this.clearRetry();
