@@ -37,11 +37,11 @@ public static class Problems
 /// <summary>Reads <c>Authorization: Bearer</c>.</summary>
 public static class BearerToken
 {
-    public static string? From(HttpRequest request)
-    {
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
-    }
+    public static string? From(HttpRequest request) => From(request.Headers.Authorization.ToString());
+
+    /// <param name="header">The Authorization header's value.</param>
+    public static string? From(string? header) =>
+        header is not null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
 }
 
 /// <summary>Reads request bodies as JSON with a size limit and a deadline, refusing with the right status.</summary>

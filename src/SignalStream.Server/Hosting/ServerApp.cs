@@ -40,9 +40,11 @@ public static class ServerApp
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
-            kestrel.Limits.MaxConcurrentConnections = capacity.MaxSockets;
+            // No Limits.MaxConcurrentConnections: the AcceptGate holds the same ceiling before a socket is even
+            // accepted, and Kestrel's own limit costs a middleware frame on every connection.
             kestrel.Limits.MaxRequestLineSize = 32 * 1024; // a 20 KB forged token still gets its 401
             kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
+            kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Streaming/ConnectionUpgrade.cs)
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 

@@ -27,8 +27,8 @@ internal static partial class Log
     [LoggerMessage(13, LogLevel.Information, "Ingest refused with {Status}: {Reason}", EventName = "IngestRefused")]
     public static partial void IngestRefused(this ILogger logger, int status, string reason);
 
-    [LoggerMessage(20, LogLevel.Debug, "Connection {ConnectionId} opened for user {UserId} ({Tier})", EventName = "ConnectionOpened")]
-    public static partial void ConnectionOpened(this ILogger logger, string connectionId, string userId, string tier);
+    [LoggerMessage(20, LogLevel.Debug, "Connection {ConnectionId} opened for user {UserId} ({Tier}), upgraded on the {Path} path", EventName = "ConnectionOpened")]
+    public static partial void ConnectionOpened(this ILogger logger, string connectionId, string userId, string tier, string path);
 
     [LoggerMessage(21, LogLevel.Debug, "Connection {ConnectionId} closed with {CloseCode}", EventName = "ConnectionClosed")]
     public static partial void ConnectionClosed(this ILogger logger, string connectionId, int closeCode);

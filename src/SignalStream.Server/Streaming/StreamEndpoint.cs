@@ -1,5 +1,3 @@
-using System.Net.WebSockets;
-using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
@@ -14,7 +12,9 @@ namespace SignalStream.Server.Streaming;
 /// <c>/ws/signals</c>: every refusal happens before the upgrade, with a status and a problem body,
 /// in this order: not a WebSocket (400), disabled (503), origin (403), credentials (401), account
 /// (403), capacity (503), query (400), per-user limit (429). Then the socket is accepted and the
-/// connection lives in <see cref="StreamSession"/>.
+/// connection lives in <see cref="StreamSession"/>. A request arrives either straight from the
+/// connection (<see cref="ConnectionUpgrade"/>, the usual way) or through the HTTP pipeline
+/// (<see cref="HandleAsync"/>); both are admitted here, and every refusal is written by the pipeline.
 /// </summary>
 public sealed class StreamEndpoint(
     IOptions<WebSocketsOptions> wsOptions,
@@ -29,113 +29,118 @@ public sealed class StreamEndpoint(
     ServerMetrics metrics,
     ILogger<StreamEndpoint> logger)
 {
+    /// <summary>The HTTP pipeline's way in; also answers the refusals <see cref="ConnectionUpgrade"/> hands over.</summary>
     public async Task HandleAsync(HttpContext context)
     {
-        var options = wsOptions.Value;
-        var refusal = await AdmitAsync(context, options);
-        if (refusal is { } r)
+        var transport = new HttpStreamTransport(context);
+        var admission = ConnectionUpgrade.TakeRefusal(context) is { } handedOver ? new Admission(null, handedOver) : await AdmitAsync(UpgradeRequest.From(context), transport);
+        if (admission.Refusal is { } r) await Problems.Write(context, r.Status, r.Title, r.Detail, r.RetryAfterSeconds);
+        else await RunAsync(admission.Admitted!, transport);
+    }
+
+    /// <summary>
+    /// Admits the request, taking its connection slot, or refuses it (counted and logged here). An admitted
+    /// stream goes straight on to <see cref="RunAsync"/>, which gives the slot back; the request itself,
+    /// token and all, is not kept.
+    /// </summary>
+    public async Task<Admission> AdmitAsync(UpgradeRequest request, IStreamTransport transport)
+    {
+        var admission = await TryAdmitAsync(request, transport, wsOptions.Value);
+        if (admission.Refusal is { } r)
         {
             metrics.UpgradesRefused.WithLabels(r.Status.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
             logger.UpgradeRefused(r.Status, r.Title);
-            await Problems.Write(context, r.Status, r.Title, r.Detail, r.RetryAfterSeconds);
-            return;
         }
+        return admission;
     }
 
-    private async Task<Refusal?> AdmitAsync(HttpContext context, WebSocketsOptions options)
+    /// <summary>Accepts the socket and runs the connection to its end, then gives its slot back.</summary>
+    public Task RunAsync(AdmittedStream admitted, IStreamTransport transport) => session.RunAsync(admitted, transport);
+
+    private async Task<Admission> TryAdmitAsync(UpgradeRequest request, IStreamTransport transport, WebSocketsOptions options)
     {
-        if (!context.WebSockets.IsWebSocketRequest)
-            return new(StatusCodes.Status400BadRequest, "A WebSocket upgrade is required", "Connect with a WebSocket client to /ws/signals.");
+        if (!request.IsWebSocket)
+            return Refuse(StatusCodes.Status400BadRequest, "A WebSocket upgrade is required", "Connect with a WebSocket client to /ws/signals.");
         if (!options.Enabled)
-            return new(StatusCodes.Status503ServiceUnavailable, "WebSockets are disabled on this server", "Poll GET /api/v1/signals instead.", 30);
-        if (!OriginPolicy.IsAllowed(context.Request, options.AllowedOrigins))
-            return new(StatusCodes.Status403Forbidden, "Origin not allowed", "This page's origin may not open the signal stream.");
+            return Refuse(StatusCodes.Status503ServiceUnavailable, "WebSockets are disabled on this server", "Poll GET /api/v1/signals instead.", 30);
+        if (!OriginPolicy.IsAllowed(request.Origin, request.OwnOrigin, options.AllowedOrigins))
+            return Refuse(StatusCodes.Status403Forbidden, "Origin not allowed", "This page's origin may not open the signal stream.");
 
         ValidatedToken? identity;
-        try { identity = await AuthenticateAsync(context); }
+        try { identity = await AuthenticateAsync(request, transport.Closed); }
         catch (Exception e) when (Problems.IsOutage(e))
         {
             // A ticket could not be redeemed: on a cluster they live in Redis, which is away.
-            return new(StatusCodes.Status503ServiceUnavailable, "Ticket store unavailable", "Try again shortly, or authenticate with an access token.", 5);
+            return Refuse(StatusCodes.Status503ServiceUnavailable, "Ticket store unavailable", "Try again shortly, or authenticate with an access token.", 5);
         }
         if (identity is null)
-            return new(StatusCodes.Status401Unauthorized, "Missing or invalid credentials", "Pass a valid access token (?token= or Authorization: Bearer) or a fresh single-use ?ticket=.");
+            return Refuse(StatusCodes.Status401Unauthorized, "Missing or invalid credentials", "Pass a valid access token (?token= or Authorization: Bearer) or a fresh single-use ?ticket=.");
 
         Storage.UserRecord? user;
-        try { user = await users.GetAsync(identity.Value.UserId, context.RequestAborted); }
+        try { user = await users.GetAsync(identity.Value.UserId, transport.Closed); }
         catch (Exception e) when (Problems.IsOutage(e))
         {
-            return new(StatusCodes.Status503ServiceUnavailable, "User store unavailable", "Try again shortly.", 5);
+            return Refuse(StatusCodes.Status503ServiceUnavailable, "User store unavailable", "Try again shortly.", 5);
         }
-        if (user is null) return new(StatusCodes.Status401Unauthorized, "Unknown user", "The token's user does not exist; log in again.");
-        if (user.Disabled) return new(StatusCodes.Status403Forbidden, "Account disabled", "This account may not open the signal stream.");
+        if (user is null) return Refuse(StatusCodes.Status401Unauthorized, "Unknown user", "The token's user does not exist; log in again.");
+        if (user.Disabled) return Refuse(StatusCodes.Status403Forbidden, "Account disabled", "This account may not open the signal stream.");
 
         if (hub.Count >= capacity.MaxConnections)
-            return new(StatusCodes.Status503ServiceUnavailable, "Server at connection capacity", "Try again later or another node.", 10);
+            return Refuse(StatusCodes.Status503ServiceUnavailable, "Server at connection capacity", "Try again later or another node.", 10);
 
-        var query = context.Request.Query;
+        var query = request.Query;
         long afterSeq = -1;
         if (query.TryGetValue("after_seq", out var afterText) && (!long.TryParse(afterText, out afterSeq) || afterSeq < 0))
-            return new(StatusCodes.Status400BadRequest, "Invalid after_seq", "after_seq must be a non-negative integer.");
+            return Refuse(StatusCodes.Status400BadRequest, "Invalid after_seq", "after_seq must be a non-negative integer.");
         string[]? symbols = null;
         if (query.TryGetValue("symbols", out var symbolText))
         {
             symbols = symbolText.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             if (symbols.Length > SignalRules.MaxSymbolsPerFilter || !symbols.All(SignalRules.IsValidSymbol))
-                return new(StatusCodes.Status400BadRequest, "Invalid symbols", $"symbols is a comma-separated list of at most {SignalRules.MaxSymbolsPerFilter} symbols.");
+                return Refuse(StatusCodes.Status400BadRequest, "Invalid symbols", $"symbols is a comma-separated list of at most {SignalRules.MaxSymbolsPerFilter} symbols.");
         }
 
         var connection = new StreamConnection(user.Id, new ConnectionFilter(user.Tier, ConnectionFilter.ToSymbolSet(symbols)),
             identity.Value.ExpiresAt, options.OutboundQueueCapacity, options.ReplayBufferCapacity, metrics);
         var perUser = limits.Value.ConnectionsPerUser;
+        // The slot taken here is given back by StreamSession, once the connection ends.
         if (!await limiter.TryAcquireAsync(user.Id, perUser)) return TooManyConnections(perUser);
         if (!hub.TryAdd(connection, perUser, out var lastSeq))
         {
             limiter.Release(user.Id);
             return TooManyConnections(perUser);
         }
-
-        try
-        {
-            // A slow reader's backlog belongs in its bounded queue, not in an autotuned kernel buffer (SendBufferBytes).
-            if (options.SendBufferBytes > 0 && context.Features.Get<IConnectionSocketFeature>()?.Socket is { } tcp)
-                tcp.SendBufferSize = options.SendBufferBytes;
-            var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
-            {
-                DangerousEnableCompression = false, // permessage-deflate: never negotiated
-                KeepAliveInterval = options.HeartbeatInterval,
-                KeepAliveTimeout = options.HeartbeatInterval, // ping, then one more interval for the pong
-            });
-            // Sends carry no token (see StreamConnection), so a write stuck past the close timeout ends by aborting the transport.
-            using var abortTransport = connection.Aborted.Register(static c => ((HttpContext)c!).Abort(), context);
-            await session.RunAsync(socket, connection, user, lastSeq, afterSeq);
-        }
-        finally
-        {
-            hub.Remove(connection);
-            limiter.Release(user.Id);
-        }
-        return null;
+        return new Admission(new AdmittedStream(connection, user, lastSeq, afterSeq), null);
     }
 
-    private static Refusal TooManyConnections(int perUser) =>
-        new(StatusCodes.Status429TooManyRequests, "Too many connections for this user", $"At most {perUser} connections per user across the deployment; close one first.", 5);
+    private static Admission Refuse(int status, string title, string detail, int retryAfterSeconds = 0) =>
+        new(null, new StreamRefusal(status, title, detail, retryAfterSeconds));
 
-    private async Task<ValidatedToken?> AuthenticateAsync(HttpContext context)
+    private static Admission TooManyConnections(int perUser) =>
+        Refuse(StatusCodes.Status429TooManyRequests, "Too many connections for this user", $"At most {perUser} connections per user across the deployment; close one first.", 5);
+
+    private async Task<ValidatedToken?> AuthenticateAsync(UpgradeRequest request, CancellationToken ct)
     {
-        var query = context.Request.Query;
+        var query = request.Query;
         if (query.TryGetValue("ticket", out var ticket))
         {
-            return await tickets.RedeemAsync(ticket.ToString(), context.RequestAborted) is { } redeemed
+            return await tickets.RedeemAsync(ticket.ToString(), ct) is { } redeemed
                 ? new ValidatedToken(redeemed.UserId, redeemed.TokenExpiresAt)
                 : null;
         }
         if (query.TryGetValue("token", out var token)) return await tokens.ValidateAsync(token.ToString());
-        return await tokens.ValidateAsync(BearerToken.From(context.Request));
+        return await tokens.ValidateAsync(BearerToken.From(request.Authorization));
     }
-
-    private readonly record struct Refusal(int Status, string Title, string Detail, int RetryAfterSeconds = 0);
 }
+
+/// <summary>A refusal before the upgrade: the status and problem body the client gets.</summary>
+public readonly record struct StreamRefusal(int Status, string Title, string Detail, int RetryAfterSeconds = 0);
+
+/// <summary>A stream that holds its connection slot, ready to be accepted.</summary>
+public sealed record AdmittedStream(StreamConnection Connection, Storage.UserRecord User, long LastSeq, long AfterSeq);
+
+/// <summary>Either admitted or refused.</summary>
+public readonly record struct Admission(AdmittedStream? Admitted, StreamRefusal? Refusal);
 
 /// <summary>Which pages may open a socket: exact origins only; <c>null</c> never.</summary>
 public static class OriginPolicy
@@ -145,13 +150,14 @@ public static class OriginPolicy
     /// origin it liked, so its token is what protects it. With no allow-list configured, only the
     /// server's own origin is allowed.
     /// </summary>
-    public static bool IsAllowed(HttpRequest request, string[] allowedOrigins)
+    /// <param name="origin">The Origin header; null when there is none.</param>
+    /// <param name="ownOrigin">This server's origin as the request addressed it (<c>http://host:port</c>).</param>
+    public static bool IsAllowed(string? origin, string ownOrigin, string[] allowedOrigins)
     {
-        if (!request.Headers.TryGetValue("Origin", out var values)) return true;
-        var origin = values.ToString();
+        if (origin is null) return true;
         if (origin.Length == 0 || origin == "null") return false;
         return allowedOrigins.Length > 0
             ? allowedOrigins.Contains(origin, StringComparer.Ordinal)
-            : string.Equals(origin, $"{request.Scheme}://{request.Host.Value}", StringComparison.OrdinalIgnoreCase);
+            : string.Equals(origin, ownOrigin, StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -13,12 +13,14 @@ using SignalStream.Server.Users;
 namespace SignalStream.Server.Streaming;
 
 /// <summary>
-/// The life of one accepted socket: welcome, optional replay, then reading client frames until
-/// either side closes. Client frames are held to a size limit (1009), text only (1003), a rate
+/// The life of one admitted connection: the upgrade, welcome, optional replay, then reading client
+/// frames until either side closes; last, its slot in the hub and the per-user limit is given back. Client frames are held to a size limit (1009), text only (1003), a rate
 /// (error, then 4003 on a flood) and a budget of bad frames (error each, then 4501).
 /// </summary>
 public sealed class StreamSession(
     IOptions<WebSocketsOptions> wsOptions,
+    ConnectionHub hub,
+    IConnectionLimiter limiter,
     TokenService tokens,
     UserDirectory users,
     Replay replay,
@@ -28,33 +30,50 @@ public sealed class StreamSession(
 {
     private const int ReceiveChunkBytes = 4096;
 
-    public async Task RunAsync(WebSocket socket, StreamConnection connection, UserRecord user, long lastSeq, long afterSeq)
+    /// <summary>One async frame for the whole life, and one for the read loop: each costs every idle connection its state.</summary>
+    public async Task RunAsync(AdmittedStream admitted, IStreamTransport transport)
     {
         var options = wsOptions.Value;
-        connection.Attach(socket);
-        logger.ConnectionOpened(connection.Id, connection.UserId, connection.Tier.ToWire());
-        connection.Send(OutboundFrame.Control(
-            new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()),
-            ProtocolJson.Default.WelcomeMessage));
+        var (connection, user, lastSeq, afterSeq) = admitted;
         try
         {
-            if (afterSeq >= 0) await ReplayAsync(connection, afterSeq);
-            else connection.GoLive(lastSeq);
-            await ReceiveAsync(socket, connection, options);
-        }
-        catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
-        {
-            logger.ConnectionFailed(connection.Id, e);
+            // A slow reader's backlog belongs in its bounded queue, not in an autotuned kernel buffer (SendBufferBytes).
+            if (options.SendBufferBytes > 0 && transport.Socket is { } tcp)
+                tcp.SendBufferSize = options.SendBufferBytes;
+            using var socket = await transport.AcceptAsync(options.HeartbeatInterval);
+            metrics.Upgrades.WithLabels(transport.Path).Inc();
+            // Sends carry no token (see StreamConnection), so a write stuck past the close timeout ends by aborting the transport.
+            using var abortTransport = connection.Aborted.Register(static t => ((IStreamTransport)t!).Abort(), transport);
+            connection.Attach(socket);
+            logger.ConnectionOpened(connection.Id, connection.UserId, connection.Tier.ToWire(), transport.Path);
+            connection.Send(OutboundFrame.Control(
+                new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()),
+                ProtocolJson.Default.WelcomeMessage));
+            try
+            {
+                if (afterSeq >= 0) await ReplayAsync(connection, afterSeq);
+                else connection.GoLive(lastSeq);
+                await ReceiveAsync(socket, connection, options);
+            }
+            catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
+            {
+                logger.ConnectionFailed(connection.Id, e);
+            }
+            finally
+            {
+                // The server's close code, else the client's, else 0: the connection was dropped without one.
+                var code = connection.IsClosing ? connection.CloseCode : (int?)socket.CloseStatus ?? 0;
+                connection.RequestClose(CloseCodes.Normal, "");
+                await connection.Closed;
+                // No Abort here: it would throw away a close frame the platform queued on a protocol error.
+                metrics.Disconnects.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
+                logger.ConnectionClosed(connection.Id, code);
+            }
         }
         finally
         {
-            // The server's close code, else the client's, else 0: the connection was dropped without one.
-            var code = connection.IsClosing ? connection.CloseCode : (int?)socket.CloseStatus ?? 0;
-            connection.RequestClose(CloseCodes.Normal, "");
-            await connection.Closed;
-            // No Abort here: it would throw away a close frame the platform queued on a protocol error.
-            metrics.Disconnects.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-            logger.ConnectionClosed(connection.Id, code);
+            hub.Remove(connection);
+            limiter.Release(connection.UserId);
         }
     }
 
@@ -82,8 +101,9 @@ public sealed class StreamSession(
             {
                 if (message is null)
                 {
-                    // A zero-byte read waits for the next frame without a buffer.
-                    var header = await socket.ReceiveAsync(Memory<byte>.Empty, connection.Aborted);
+                    // A zero-byte read waits for the next frame without a buffer. Reads carry no token (a
+                    // registration per idle connection): a connection that must end aborts its transport.
+                    var header = await socket.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None);
                     if (header.MessageType == WebSocketMessageType.Close) return;
                     message = ArrayPool<byte>.Shared.Rent(ReceiveChunkBytes);
                 }
@@ -97,7 +117,7 @@ public sealed class StreamSession(
                 // The socket fills the buffer it is given before returning, so never offer room past the
                 // limit: one byte over is all it takes to refuse a frame that claims ten megabytes.
                 var room = Math.Min(message.Length, options.MaxMessageBytes + 1) - length;
-                var result = await socket.ReceiveAsync(message.AsMemory(length, room), connection.Aborted);
+                var result = await socket.ReceiveAsync(message.AsMemory(length, room), CancellationToken.None);
                 if (result.MessageType == WebSocketMessageType.Close) return;
                 length += result.Count;
                 if (connection.IsClosing) { length = 0; continue; } // waiting for the client's close

@@ -16,6 +16,12 @@ public sealed record RawFrame(bool Fin, int Opcode, byte[] Payload)
     public string CloseReason => Payload.Length > 2 ? Encoding.UTF8.GetString(Payload, 2, Payload.Length - 2) : "";
 }
 
+/// <summary>How the upgrade request goes out, beyond the headers.</summary>
+/// <param name="PrecedingRequest">A whole HTTP request sent first on the same connection; its response is read and dropped.</param>
+/// <param name="Pieces">The upgrade request is written in this many pieces, a short pause apart (a slow network).</param>
+/// <param name="FollowedBy">Bytes written with the upgrade request, before its response: frames sent early.</param>
+public sealed record RawHandshake(string? PrecedingRequest = null, int Pieces = 1, byte[]? FollowedBy = null);
+
 /// <summary>
 /// A deliberately impolite WebSocket client on a bare <see cref="TcpClient"/>: it writes the HTTP
 /// upgrade itself and encodes every frame by hand, so it can send what no client library will
@@ -52,7 +58,7 @@ public sealed class RawWebSocket : IAsyncDisposable
 
     /// <param name="pathAndQuery">For example <c>/ws/signals?token=...</c>.</param>
     /// <param name="receiveBufferBytes">The kernel receive buffer, set before connecting (a small one makes a slow reader slow sooner).</param>
-    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string pathAndQuery, IEnumerable<(string Name, string Value)>? headers = null, int receiveBufferBytes = 0)
+    public static async Task<RawWebSocket> ConnectAsync(Uri baseUri, string pathAndQuery, IEnumerable<(string Name, string Value)>? headers = null, int receiveBufferBytes = 0, RawHandshake? style = null)
     {
         var tcp = new TcpClient(AddressFamily.InterNetwork) { NoDelay = true };
         if (receiveBufferBytes > 0) tcp.ReceiveBufferSize = receiveBufferBytes;
@@ -61,7 +67,7 @@ public sealed class RawWebSocket : IAsyncDisposable
         var socket = new RawWebSocket(tcp);
         try
         {
-            await socket.HandshakeAsync(baseUri, pathAndQuery, headers ?? [], timeout.Token);
+            await socket.HandshakeAsync(baseUri, pathAndQuery, headers ?? [], style ?? new RawHandshake(), timeout.Token);
         }
         catch
         {
@@ -71,8 +77,16 @@ public sealed class RawWebSocket : IAsyncDisposable
         return socket;
     }
 
-    private async Task HandshakeAsync(Uri baseUri, string pathAndQuery, IEnumerable<(string Name, string Value)> headers, CancellationToken ct)
+    private async Task HandshakeAsync(Uri baseUri, string pathAndQuery, IEnumerable<(string Name, string Value)> headers, RawHandshake style, CancellationToken ct)
     {
+        if (style.PrecedingRequest is { } preceding)
+        {
+            await _stream.WriteAsync(Encoding.ASCII.GetBytes(preceding), ct);
+            await ReadResponseAsync(ct);
+            Headers.Clear();
+            Body = "";
+        }
+
         var key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
         var request = new StringBuilder()
             .Append("GET ").Append(pathAndQuery).Append(" HTTP/1.1\r\n")
@@ -82,8 +96,25 @@ public sealed class RawWebSocket : IAsyncDisposable
             .Append("Sec-WebSocket-Version: 13\r\n");
         foreach (var (name, value) in headers) request.Append(name).Append(": ").Append(value).Append("\r\n");
         request.Append("\r\n");
-        await _stream.WriteAsync(Encoding.ASCII.GetBytes(request.ToString()), ct);
+        byte[] bytes = [.. Encoding.ASCII.GetBytes(request.ToString()), .. style.FollowedBy ?? []];
+        var piece = (bytes.Length + style.Pieces - 1) / style.Pieces;
+        for (var at = 0; at < bytes.Length; at += piece)
+        {
+            if (at > 0) await Task.Delay(50, ct); // the scenario itself: a request that arrives in pieces
+            await _stream.WriteAsync(bytes.AsMemory(at, Math.Min(piece, bytes.Length - at)), ct);
+        }
 
+        await ReadResponseAsync(ct);
+        if (Status == 101)
+        {
+            var expected = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
+            if (Headers.GetValueOrDefault("Sec-WebSocket-Accept") != expected) throw new InvalidOperationException("bad Sec-WebSocket-Accept");
+        }
+    }
+
+    /// <summary>Reads a response head into <see cref="Status"/> and <see cref="Headers"/>, and its body unless it is a 101.</summary>
+    private async Task ReadResponseAsync(CancellationToken ct)
+    {
         // Response head, up to the blank line; whatever follows it is already frame data (or the body).
         int headEnd;
         while ((headEnd = IndexOfHeadEnd()) < 0)
@@ -98,15 +129,14 @@ public sealed class RawWebSocket : IAsyncDisposable
             if (colon > 0) Headers[line[..colon].Trim()] = line[(colon + 1)..].Trim();
         }
 
-        if (Status == 101)
-        {
-            var expected = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
-            if (Headers.GetValueOrDefault("Sec-WebSocket-Accept") != expected) throw new InvalidOperationException("bad Sec-WebSocket-Accept");
-            return;
-        }
+        if (Status == 101) return;
         if (Headers.TryGetValue("Content-Length", out var lengthText) && int.TryParse(lengthText, out var length))
         {
-            if (await EnsureAsync(length, ct)) Body = Encoding.UTF8.GetString(_buffer, _start, length);
+            if (await EnsureAsync(length, ct))
+            {
+                Body = Encoding.UTF8.GetString(_buffer, _start, length);
+                _start += length;
+            }
         }
         else if (Headers.GetValueOrDefault("Transfer-Encoding")?.Contains("chunked", StringComparison.OrdinalIgnoreCase) == true)
         {

@@ -225,12 +225,12 @@ public sealed class TestServer : IAsyncDisposable
     }
 
     /// <summary>An upgrade by the raw client: its status, headers and problem body are all visible.</summary>
-    public Task<RawWebSocket> ConnectRawAsync(string query = "", string? bearer = null, string? origin = null, IEnumerable<(string, string)>? headers = null, int receiveBufferBytes = 0)
+    public Task<RawWebSocket> ConnectRawAsync(string query = "", string? bearer = null, string? origin = null, IEnumerable<(string, string)>? headers = null, int receiveBufferBytes = 0, RawHandshake? style = null)
     {
         var all = new List<(string, string)>(headers ?? []);
         if (bearer is not null) all.Add(("Authorization", $"Bearer {bearer}"));
         if (origin is not null) all.Add(("Origin", origin));
-        return RawWebSocket.ConnectAsync(BaseUri, Paths.Stream + (query.Length > 0 ? "?" + query : ""), all, receiveBufferBytes);
+        return RawWebSocket.ConnectAsync(BaseUri, Paths.Stream + (query.Length > 0 ? "?" + query : ""), all, receiveBufferBytes, style);
     }
 
     /// <summary>Attempts an upgrade and answers the HTTP status of a refusal (101 when accepted).</summary>

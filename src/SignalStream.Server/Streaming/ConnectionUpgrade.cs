@@ -1,0 +1,169 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Options;
+using SignalStream.Server.Observability;
+
+namespace SignalStream.Server.Streaming;
+
+/// <summary>
+/// Serves <c>/ws/signals</c> upgrades on the connection itself, in front of Kestrel's HTTP/1.1
+/// layer. Through the HTTP pipeline an upgraded socket keeps the HTTP connection, its request and
+/// response headers (the token among them), pipes, middleware and async state alive for its whole
+/// life: most of the 16 KB an idle connection cost. Served here it keeps the transport, the
+/// WebSocket and the stream's own objects (docs/design.md, "Memory per connection").
+/// <para>
+/// It looks at the first request of each cleartext connection without consuming it. Only a
+/// complete, clean upgrade of <c>/ws/signals</c> (<see cref="UpgradeHead"/>) is served here;
+/// everything else goes on to the HTTP pipeline untouched. A request admission refuses goes on too,
+/// with the refusal attached, and <see cref="StreamEndpoint.HandleAsync"/> writes it: one place
+/// answers every refusal, with the same status, headers, problem body and request log.
+/// </para>
+/// </summary>
+/// <param name="requestLog">The request log's own category, so one setting turns every request line on or off.</param>
+public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint endpoint, TimeSpan headTimeout, ILogger<RequestLogging> requestLog)
+{
+    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+    public async Task OnConnectedAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        if (await ReadHeadAsync(connection) is not var (buffer, head, headLength)) return;
+        var unread = buffer.Start;
+        if (head is null)
+        {
+            input.AdvanceTo(unread); // Kestrel parses the same bytes
+            await next(connection);
+            return;
+        }
+
+        // The head stays unread until admission decides: a refusal goes on to the pipeline as it came.
+        // Nothing of the head outlives admission (the token is in it): only its redacted query, for the log.
+        var started = Stopwatch.GetTimestamp();
+        var loggedQuery = requestLog.IsEnabled(LogLevel.Information) ? RequestLogging.Redact(head.Query) : null;
+        var transport = new Transport(connection, head.Key, buffer.GetPosition(headLength));
+        var admission = await endpoint.AdmitAsync(UpgradeRequest.From(head), transport);
+        if (admission.Refusal is { } refusal)
+        {
+            connection.Items[typeof(StreamRefusal)] = refusal;
+            input.AdvanceTo(unread);
+            await next(connection);
+            return;
+        }
+        if (loggedQuery is not null)
+            requestLog.Request("GET", Protocol.Paths.Stream, loggedQuery, StatusCodes.Status101SwitchingProtocols, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        await endpoint.RunAsync(admission.Admitted!, transport);
+    }
+
+    /// <summary>
+    /// Reads until the first request's head is complete or is clearly not a stream upgrade, consuming
+    /// nothing. The head is null when the request is not ours; the whole is null when the client gave
+    /// up or took longer than Kestrel would allow for a head.
+    /// </summary>
+    private async Task<(ReadOnlySequence<byte> Buffer, UpgradeHead? Head, long HeadLength)?> ReadHeadAsync(ConnectionContext connection)
+    {
+        var input = connection.Transport.Input;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
+        deadline.CancelAfter(headTimeout);
+        while (true)
+        {
+            ReadResult read;
+            try { read = await input.ReadAsync(deadline.Token); }
+            catch (OperationCanceledException)
+            {
+                connection.Abort();
+                return null;
+            }
+            var verdict = UpgradeHead.TryParse(read.Buffer, out var head, out var headLength);
+            if (verdict != HeadVerdict.NeedMore || read.IsCompleted) return (read.Buffer, head, headLength);
+            input.AdvanceTo(read.Buffer.Start, read.Buffer.End); // nothing consumed: wait for more
+        }
+    }
+
+    /// <summary>The refusal <see cref="OnConnectedAsync"/> attached to this request's connection, if any (taken once).</summary>
+    public static StreamRefusal? TakeRefusal(HttpContext context)
+    {
+        if (context.Features.Get<IConnectionItemsFeature>()?.Items is not { } items || !items.Remove(typeof(StreamRefusal), out var refusal)) return null;
+        return (StreamRefusal)refusal!;
+    }
+
+    private sealed class Transport(ConnectionContext connection, string key, SequencePosition headEnd) : IStreamTransport
+    {
+        private string? _key = key;
+        private SequencePosition _headEnd = headEnd;
+
+        public string Path => "connection";
+        public CancellationToken Closed => connection.ConnectionClosed;
+        public Socket? Socket => connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+
+        public async Task<WebSocket> AcceptAsync(TimeSpan heartbeat)
+        {
+            connection.Transport.Input.AdvanceTo(_headEnd);
+            var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(_key + AcceptGuid)));
+            (_key, _headEnd) = (null, default); // not kept for the life of the connection
+            // No Sec-WebSocket-Extensions: permessage-deflate is never negotiated.
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(
+                $"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
+            return WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
+            {
+                IsServer = true,
+                KeepAliveInterval = heartbeat,
+                KeepAliveTimeout = heartbeat, // ping, then one more interval for the pong
+            });
+        }
+
+        public void Abort() => connection.Abort();
+    }
+}
+
+/// <summary>
+/// A connection's transport pipes as the one read-write stream a WebSocket runs on. Disposing it
+/// (the WebSocket does, when aborted: a missed pong, say) ends a pending read; the pipes themselves
+/// belong to Kestrel, which closes them once the connection's handler returns.
+/// </summary>
+internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
+{
+    private readonly Stream _input = pipe.Input.AsStream(leaveOpen: true);
+    private readonly Stream _output = pipe.Output.AsStream(leaveOpen: true);
+
+    public override bool CanRead => true;
+    public override bool CanWrite => true;
+    public override bool CanSeek => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _input.ReadAsync(buffer, cancellationToken);
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _input.ReadAsync(buffer, offset, count, cancellationToken);
+    public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
+    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _output.WriteAsync(buffer, cancellationToken);
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _output.WriteAsync(buffer, offset, count, cancellationToken);
+    public override void Write(byte[] buffer, int offset, int count) => _output.Write(buffer, offset, count);
+    public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
+    public override void Flush() => _output.Flush();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) pipe.Input.CancelPendingRead();
+        base.Dispose(disposing);
+    }
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+public static class ConnectionUpgradeSetup
+{
+    /// <summary>Puts <see cref="ConnectionUpgrade"/> in front of HTTP on every endpoint (before TLS, so it only ever serves cleartext).</summary>
+    public static void UseConnectionUpgrade(this KestrelServerOptions kestrel) =>
+        kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
+        {
+            var services = listen.ApplicationServices;
+            return ActivatorUtilities.CreateInstance<ConnectionUpgrade>(services, next, kestrel.Limits.RequestHeadersTimeout).OnConnectedAsync;
+        }));
+}
