@@ -6,7 +6,7 @@ namespace SignalStream.Server.Hosting;
 /// holds, measured rather than guessed: the runtime keeps about two descriptors open per loaded
 /// assembly, some 170 once storage is open and 280 once every code path has run, so a fixed
 /// reserve is too small at a low limit. Measured once, on first use (after storage is open, before
-/// Kestrel listens). At a 20 000 limit: about 19 600 sockets, 19 000 of them WebSockets.
+/// Kestrel listens). At a 20 000 limit: about 19 600 sockets, 19 300 of them WebSockets.
 /// </summary>
 public sealed class Capacity(LimitsOptions limits)
 {
@@ -33,8 +33,9 @@ public sealed class Capacity(LimitsOptions limits)
         var free = fileLimit - inUse - WarmUpDescriptors;
         var maxSockets = (int)Math.Clamp(free, 1, int.MaxValue);
         // Health checks, ingest, the REST list, the 503 that refuses an upgrade, and the database
-        // and Redis pools need sockets too: about 650 of them at a 20 000 limit, 32 at least.
-        var requestRoom = Math.Max(32, free / 30);
+        // and Redis pools need sockets too: about 330 of them at a 20 000 limit, 32 at least (a
+        // node serves a handful of plain requests at a time: ingest at its 500/s limit is ~5).
+        var requestRoom = Math.Max(32, free / 60);
         var derived = (int)Math.Clamp(free - requestRoom, 0, int.MaxValue);
         var maxConnections = limits.MaxConnections > 0 ? Math.Min(limits.MaxConnections, derived) : derived;
         return (fileLimit, inUse, maxSockets, maxConnections);

@@ -59,7 +59,7 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
         }
         if (loggedQuery is not null)
             requestLog.Request("GET", Protocol.Paths.Stream, loggedQuery, StatusCodes.Status101SwitchingProtocols, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-        await endpoint.RunAsync(admission.Admitted!, transport);
+        await endpoint.RunAsync(admission.Admitted!.Value, transport);
     }
 
     /// <summary>

@@ -35,7 +35,7 @@ public sealed class StreamEndpoint(
         var transport = new HttpStreamTransport(context);
         var admission = ConnectionUpgrade.TakeRefusal(context) is { } handedOver ? new Admission(null, handedOver) : await AdmitAsync(UpgradeRequest.From(context), transport);
         if (admission.Refusal is { } r) await Problems.Write(context, r.Status, r.Title, r.Detail, r.RetryAfterSeconds);
-        else await RunAsync(admission.Admitted!, transport);
+        else await RunAsync(admission.Admitted!.Value, transport);
     }
 
     /// <summary>
@@ -137,7 +137,7 @@ public sealed class StreamEndpoint(
 public readonly record struct StreamRefusal(int Status, string Title, string Detail, int RetryAfterSeconds = 0);
 
 /// <summary>A stream that holds its connection slot, ready to be accepted.</summary>
-public sealed record AdmittedStream(StreamConnection Connection, Storage.UserRecord User, long LastSeq, long AfterSeq);
+public readonly record struct AdmittedStream(StreamConnection Connection, Storage.UserRecord User, long LastSeq, long AfterSeq);
 
 /// <summary>Either admitted or refused.</summary>
 public readonly record struct Admission(AdmittedStream? Admitted, StreamRefusal? Refusal);

@@ -92,7 +92,7 @@ public sealed class StreamSession(
 
     private async Task ReceiveAsync(WebSocket socket, StreamConnection connection, WebSocketsOptions options)
     {
-        var budget = new FrameBudget(options, time);
+        FrameBudget? budget = null; // most clients never send a message: no counters until one does
         byte[]? message = null; // rented only while a message is being read: an idle connection holds no buffer
         var length = 0;
         try
@@ -137,7 +137,7 @@ public sealed class StreamSession(
                 }
                 if (!result.EndOfMessage) continue;
 
-                await HandleAsync(connection, message.AsMemory(0, length), budget);
+                await HandleAsync(connection, message.AsMemory(0, length), budget ??= new FrameBudget(options, time));
                 length = 0;
                 ArrayPool<byte>.Shared.Return(message);
                 message = null;
