@@ -8,7 +8,6 @@ using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
-using Microsoft.Extensions.Options;
 using SignalStream.Server.Observability;
 
 namespace SignalStream.Server.Streaming;
@@ -148,13 +147,13 @@ internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
     public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
     public override void Flush() => _output.Flush();
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
         if (disposing) pipe.Input.CancelPendingRead();
         base.Dispose(disposing);
     }
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 public static class ConnectionUpgradeSetup
