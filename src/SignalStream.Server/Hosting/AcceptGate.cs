@@ -55,12 +55,19 @@ public sealed class AcceptGate(IConnectionListenerFactory inner, Capacity capaci
                 return null;
             }
             // The transport fires this once its socket is closed, however the connection ended.
-            var released = 0;
-            connection.ConnectionClosed.Register(() =>
-            {
-                if (Interlocked.Exchange(ref released, 1) == 0) slots.Release();
-            });
+            connection.ConnectionClosed.Register(static s => ((Slot)s!).Release(), new Slot(slots));
             return connection;
+        }
+
+        /// <summary>One accepted socket's slot, given back once (a state object: no closure per connection).</summary>
+        private sealed class Slot(SemaphoreSlim slots)
+        {
+            private int _released;
+
+            public void Release()
+            {
+                if (Interlocked.Exchange(ref _released, 1) == 0) slots.Release();
+            }
         }
 
         public async ValueTask UnbindAsync(CancellationToken cancellationToken = default)

@@ -29,6 +29,8 @@ public sealed class StreamConnection
     private List<OutboundFrame>? _pending = [];
     private long _lastQueuedSeq;
     private WebSocket? _socket;
+    private IStreamTransport? _transport;
+    private CancellationTokenRegistration _abortTransport;
     private bool _sending; // a sender owns the socket; everyone else queues
     private bool _closeStarted;
     private TaskCompletionSource? _roomForReplay;
@@ -65,12 +67,15 @@ public sealed class StreamConnection
     internal int Shard { get; set; }
     internal int HubIndex { get; set; } = -1;
 
-    public void Attach(WebSocket socket)
+    /// <param name="transport">Aborted when a close is not done within the close timeout (sends carry no token).</param>
+    public void Attach(WebSocket socket, IStreamTransport? transport = null)
     {
         bool send;
         lock (_sync)
         {
             _socket = socket;
+            _transport = transport;
+            if (IsClosing) AbortTransportOnTimeout();
             send = ClaimSender();
         }
         if (send) SendQueued();
@@ -217,7 +222,26 @@ public sealed class StreamConnection
         _closeReason = reason;
         if (!drain) DropQueued(); // a draining close sends what is queued first; nothing is queued after it
         WakeReplay();
+        AbortTransportOnTimeout();
         _abort.CancelAfter(CloseTimeout);
+    }
+
+    /// <summary>Registered once a close starts, not for the life of every idle connection (a registration each).</summary>
+    private void AbortTransportOnTimeout()
+    {
+        if (_transport is { } transport) _abortTransport = _abort.Token.UnsafeRegister(static t => ((IStreamTransport)t!).Abort(), transport);
+    }
+
+    /// <summary>The connection has ended: its transport is no longer ours to abort (a late close timeout must not touch it).</summary>
+    public void Detach()
+    {
+        CancellationTokenRegistration registration;
+        lock (_sync)
+        {
+            _transport = null;
+            registration = _abortTransport;
+        }
+        registration.Dispose();
     }
 
     private bool TryQueue(Outbound item, string what)

@@ -43,8 +43,7 @@ public sealed class StreamSession(
             using var socket = await transport.AcceptAsync(options.HeartbeatInterval);
             metrics.Upgrades.WithLabels(transport.Path).Inc();
             // Sends carry no token (see StreamConnection), so a write stuck past the close timeout ends by aborting the transport.
-            using var abortTransport = connection.Aborted.Register(static t => ((IStreamTransport)t!).Abort(), transport);
-            connection.Attach(socket);
+            connection.Attach(socket, transport);
             logger.ConnectionOpened(connection.Id, connection.UserId, connection.Tier.ToWire(), transport.Path);
             connection.Send(OutboundFrame.Control(
                 new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()),
@@ -72,6 +71,7 @@ public sealed class StreamSession(
         }
         finally
         {
+            connection.Detach();
             hub.Remove(connection);
             limiter.Release(connection.UserId);
         }

@@ -95,6 +95,52 @@ public sealed class StreamConnectionSenderTests
         Assert.Equal(0, connection.QueueDepth);
     }
 
+    [Fact]
+    public async Task WriteStuckPastTheCloseTimeout_AbortsTheTransport_WhichIsTouchedNoMoreOnceDetached()
+    {
+        var (connection, socket) = Live();
+        var transport = new FakeTransport();
+        connection.Attach(socket, transport);
+        socket.HoldNextWrite(); // never completed: a peer that stopped reading
+        connection.Offer(Frame(1));
+        connection.RequestClose(CloseCodes.GoingAway, "bye");
+        await transport.Aborted.Task.WaitAsync(TimeSpan.FromSeconds(15)); // the close timeout is 5 s
+        connection.Detach();
+        Assert.Equal(1, transport.Aborts);
+
+        // A connection that ended before its close timeout: the timeout must not reach the transport.
+        var (ended, endedSocket) = Live();
+        var endedTransport = new FakeTransport();
+        ended.Attach(endedSocket, endedTransport);
+        ended.RequestClose(CloseCodes.GoingAway, "bye");
+        await ended.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        ended.Detach();
+        await WhenCancelled(ended.Aborted).WaitAsync(TimeSpan.FromSeconds(15)); // the close timeout runs out
+        Assert.Equal(0, endedTransport.Aborts);
+    }
+
+    private static Task WhenCancelled(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(() => cancelled.TrySetResult());
+        return cancelled.Task;
+    }
+
+    private sealed class FakeTransport : IStreamTransport
+    {
+        public TaskCompletionSource Aborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Aborts;
+        public string Path => "test";
+        public CancellationToken Closed => CancellationToken.None;
+        public System.Net.Sockets.Socket? Socket => null;
+        public Task<WebSocket> AcceptAsync(TimeSpan heartbeat) => throw new NotSupportedException();
+        public void Abort()
+        {
+            Interlocked.Increment(ref Aborts);
+            Aborted.TrySetResult();
+        }
+    }
+
     /// <summary>A socket that records writes; the test may hold the next write open.</summary>
     private sealed class ScriptedSocket : WebSocket
     {
