@@ -95,6 +95,10 @@ http {
 $servers        keepalive 32;
     }
 
+    upstream signalstream_sockets {
+        least_conn;
+$servers    }
+
     server {
         listen 127.0.0.1:$LB_PORT;
         include $ROOT/deploy/nginx-locations.conf;

@@ -380,6 +380,11 @@ public sealed class NginxServer(string directory, int[] upstreamPorts) : IDispos
                     keepalive 16;
                 }
 
+                upstream signalstream_sockets {
+                    least_conn;
+            {{servers}}
+                }
+
                 server {
                     listen 127.0.0.1:{{Port}};
                     # Tests only: which node served the request (the shipped config does not reveal it).

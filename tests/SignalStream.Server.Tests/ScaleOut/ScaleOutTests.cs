@@ -60,6 +60,12 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster, ITestOutputHelper out
         var nodesUsed = clients.Select(c => c.CurrentUpstream).ToHashSet();
         Assert.Equal(3, cluster.Nodes.Count);
         Assert.True(cluster.Nodes.All(n => nodesUsed.Contains(n.Port)), $"clients on [{string.Join(", ", nodesUsed)}]");
+        // Behind nginx every upgrade still arrives on a fresh connection, which a node serves outside its HTTP
+        // pipeline (docs/design.md): an upgrade sent over a reused keep-alive connection would cost ~7 KB more.
+        var upgrades = await Task.WhenAll(cluster.Nodes.Select(async n => (
+            Http: await UpgradesAsync(n, "http"), Connection: await UpgradesAsync(n, "connection"))));
+        Assert.Equal(0, upgrades.Sum(u => u.Http));
+        Assert.True(upgrades.Sum(u => u.Connection) >= clients.Count, $"{upgrades.Sum(u => u.Connection)} upgrades on the connection path for {clients.Count} clients");
 
         // Every target at once, so appends on different nodes race for the sequencer.
         var publisher = new Publisher(AllTargets, "scaleout-spread");
@@ -72,6 +78,14 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster, ITestOutputHelper out
         Assert.Empty(publisher.Refusals);
 
         await AssertEveryClientCompleteAsync(publisher, clients);
+    }
+
+    /// <summary>A node's <c>signalstream_upgrades_total</c> for one path, from its own /metrics.</summary>
+    private static async Task<double> UpgradesAsync(Node node, string path)
+    {
+        var text = await node.Http.GetStringAsync("/metrics");
+        var line = text.Split('\n').FirstOrDefault(l => l.StartsWith($"signalstream_upgrades_total{{path=\"{path}\"}}", StringComparison.Ordinal));
+        return line is null ? 0 : double.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     [Fact, TestOrder(4)]
