@@ -27,7 +27,8 @@ namespace SignalStream.Server.Streaming;
 /// </para>
 /// </summary>
 /// <param name="requestLog">The request log's own category, so one setting turns every request line on or off.</param>
-public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint endpoint, TimeSpan headTimeout, ILogger<RequestLogging> requestLog)
+/// <param name="limits">Kestrel's: how long a new connection may stay silent, and how long a begun head may take.</param>
+public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint endpoint, KestrelServerLimits limits, ILogger<RequestLogging> requestLog)
 {
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
@@ -64,13 +65,15 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
     /// <summary>
     /// Reads until the first request's head is complete or is clearly not a stream upgrade, consuming
     /// nothing. The head is null when the request is not ours; the whole is null when the client gave
-    /// up or took longer than Kestrel would allow for a head.
+    /// up or took longer than Kestrel would allow: its keep-alive timeout for the first byte (a
+    /// browser's preconnected socket), then its request-headers timeout for the rest of the head.
     /// </summary>
     private async Task<(ReadOnlySequence<byte> Buffer, UpgradeHead? Head, long HeadLength)?> ReadHeadAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
-        deadline.CancelAfter(headTimeout);
+        deadline.CancelAfter(limits.KeepAliveTimeout);
+        var begun = false;
         while (true)
         {
             ReadResult read;
@@ -79,6 +82,11 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
             {
                 connection.Abort();
                 return null;
+            }
+            if (!begun && !read.Buffer.IsEmpty)
+            {
+                begun = true;
+                deadline.CancelAfter(limits.RequestHeadersTimeout);
             }
             var verdict = UpgradeHead.TryParse(read.Buffer, out var head, out var headLength);
             if (verdict != HeadVerdict.NeedMore || read.IsCompleted) return (read.Buffer, head, headLength);
@@ -163,6 +171,6 @@ public static class ConnectionUpgradeSetup
         kestrel.ConfigureEndpointDefaults(listen => listen.Use(next =>
         {
             var services = listen.ApplicationServices;
-            return ActivatorUtilities.CreateInstance<ConnectionUpgrade>(services, next, kestrel.Limits.RequestHeadersTimeout).OnConnectedAsync;
+            return ActivatorUtilities.CreateInstance<ConnectionUpgrade>(services, next, kestrel.Limits).OnConnectedAsync;
         }));
 }

@@ -98,6 +98,22 @@ public sealed class ConnectionUpgradeTests(ConnectionUpgradeTests.Fixture fixtur
     }
 
     [Fact]
+    public async Task SilentNewConnection_WaitsLikeKestrelsKeepAlive_ThenUpgradesOnTheConnection()
+    {
+        // A browser may open a socket ahead of need and send its request later: the head timeout starts at the first byte.
+        await using var server = await TestServer.StartAsync(b => b.WebHost.ConfigureKestrel(k =>
+        {
+            k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(1);
+            k.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
+        }));
+        var user = await server.CreateUserAsync(Tier.Starter);
+        await using var socket = await server.ConnectRawAsync(bearer: user.Token, style: new RawHandshake(SilenceFirst: TimeSpan.FromSeconds(2)));
+        Assert.Equal(101, socket.Status);
+        Assert.Contains("welcome", await socket.ExpectTextAsync(), StringComparison.Ordinal);
+        Assert.Contains(server.Logs, l => l.Contains($"opened for user {user.Id}", StringComparison.Ordinal) && l.Contains("on the connection path", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task HeadThatNeverCompletes_IsCutOff_AtKestrelsHeaderTimeout()
     {
         await using var server = await TestServer.StartAsync(b => b.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(2)));

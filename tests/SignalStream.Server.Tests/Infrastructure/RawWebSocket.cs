@@ -20,7 +20,8 @@ public sealed record RawFrame(bool Fin, int Opcode, byte[] Payload)
 /// <param name="PrecedingRequest">A whole HTTP request sent first on the same connection; its response is read and dropped.</param>
 /// <param name="Pieces">The upgrade request is written in this many pieces, a short pause apart (a slow network).</param>
 /// <param name="FollowedBy">Bytes written with the upgrade request, before its response: frames sent early.</param>
-public sealed record RawHandshake(string? PrecedingRequest = null, int Pieces = 1, byte[]? FollowedBy = null);
+/// <param name="SilenceFirst">The connection stays silent this long before the first byte (a preconnected socket).</param>
+public sealed record RawHandshake(string? PrecedingRequest = null, int Pieces = 1, byte[]? FollowedBy = null, TimeSpan SilenceFirst = default);
 
 /// <summary>
 /// A deliberately impolite WebSocket client on a bare <see cref="TcpClient"/>: it writes the HTTP
@@ -79,6 +80,7 @@ public sealed class RawWebSocket : IAsyncDisposable
 
     private async Task HandshakeAsync(Uri baseUri, string pathAndQuery, IEnumerable<(string Name, string Value)> headers, RawHandshake style, CancellationToken ct)
     {
+        if (style.SilenceFirst > TimeSpan.Zero) await Task.Delay(style.SilenceFirst, ct); // the scenario: a socket opened ahead of need
         if (style.PrecedingRequest is { } preceding)
         {
             await _stream.WriteAsync(Encoding.ASCII.GetBytes(preceding), ct);
