@@ -21,7 +21,7 @@ public sealed class Capacity(LimitsOptions limits)
     public long FileLimit => _measured.Value.FileLimit;
     /// <summary>Descriptors open when the ceilings were computed.</summary>
     public int InUseAtStart => _measured.Value.InUse;
-    /// <summary>Sockets of any kind: <see cref="AcceptGate"/> stops accepting at this many, and Kestrel's own ceiling matches it.</summary>
+    /// <summary>Sockets of any kind: <see cref="AcceptGate"/> stops accepting at this many.</summary>
     public int MaxSockets => _measured.Value.MaxSockets;
     /// <summary>WebSocket connections; the rest of <see cref="MaxSockets"/> stays free for plain requests, refusals included.</summary>
     public int MaxConnections => _measured.Value.MaxConnections;

@@ -110,7 +110,7 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
         public CancellationToken Closed => connection.ConnectionClosed;
         public Socket? Socket => connection.Features.Get<IConnectionSocketFeature>()?.Socket;
 
-        public async Task<WebSocket> AcceptAsync(TimeSpan heartbeat)
+        public async Task<WebSocket> AcceptAsync(KeepAlive keepAlive)
         {
             connection.Transport.Input.AdvanceTo(_headEnd);
             var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(_key + AcceptGuid)));
@@ -121,8 +121,8 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
             return WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
             {
                 IsServer = true,
-                KeepAliveInterval = heartbeat,
-                KeepAliveTimeout = heartbeat, // ping, then one more interval for the pong
+                KeepAliveInterval = keepAlive.Interval,
+                KeepAliveTimeout = keepAlive.Timeout,
             });
         }
 

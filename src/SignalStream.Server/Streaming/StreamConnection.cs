@@ -8,7 +8,7 @@ namespace SignalStream.Server.Streaming;
 
 /// <summary>
 /// The outbound side of one WebSocket: its filter, its bounded queue and its sender. A frame for an
-/// idle socket is written at once, on the caller's thread (for a broadcast, the ingest thread), so
+/// idle socket is written at once, on the caller's thread (for a broadcast, its fan-out shard's), so
 /// a delivery costs no thread-pool hop and no per-connection writer task; only a socket that is
 /// busy (its last write has not completed) queues, and the write that completes drains the queue.
 /// Broadcasts never wait on a socket: a full queue is a slow consumer (4004). A connection starts

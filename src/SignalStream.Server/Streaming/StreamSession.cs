@@ -14,8 +14,9 @@ namespace SignalStream.Server.Streaming;
 
 /// <summary>
 /// The life of one admitted connection: the upgrade, welcome, optional replay, then reading client
-/// frames until either side closes; last, its slot in the hub and the per-user limit is given back. Client frames are held to a size limit (1009), text only (1003), a rate
-/// (error, then 4003 on a flood) and a budget of bad frames (error each, then 4501).
+/// frames until either side closes; last, its slot in the hub and the per-user limit is given back.
+/// Client frames are held to a size limit (1009), text only (1003), a rate (error, then 4003 on a
+/// flood) and a budget of bad frames (error each, then 4501).
 /// </summary>
 public sealed class StreamSession(
     IOptions<WebSocketsOptions> wsOptions,
@@ -40,7 +41,8 @@ public sealed class StreamSession(
             // A slow reader's backlog belongs in its bounded queue, not in an autotuned kernel buffer (SendBufferBytes).
             if (options.SendBufferBytes > 0 && transport.Socket is { } tcp)
                 tcp.SendBufferSize = options.SendBufferBytes;
-            using var socket = await transport.AcceptAsync(options.HeartbeatInterval);
+            // Ping every interval, then one more interval for the pong: a half-open socket is gone after two.
+            using var socket = await transport.AcceptAsync(new KeepAlive(options.HeartbeatInterval, options.HeartbeatInterval));
             metrics.Upgrades.WithLabels(transport.Path).Inc();
             // Sends carry no token (see StreamConnection), so a write stuck past the close timeout ends by aborting the transport.
             connection.Attach(socket, transport);

@@ -26,6 +26,9 @@ public sealed record UpgradeRequest(bool IsWebSocket, string? Origin, string Own
         new(IsWebSocket: true, head.Origin, $"http://{head.Host}", head.Authorization, new QueryCollection(QueryHelpers.ParseQuery(head.Query)));
 }
 
+/// <summary>Protocol pings every <paramref name="Interval"/>; a socket whose pong is <paramref name="Timeout"/> late is aborted.</summary>
+public readonly record struct KeepAlive(TimeSpan Interval, TimeSpan Timeout);
+
 /// <summary>How an admitted request becomes a WebSocket, and how it is cut off.</summary>
 public interface IStreamTransport
 {
@@ -35,8 +38,8 @@ public interface IStreamTransport
     CancellationToken Closed { get; }
     /// <summary>The TCP socket, where the transport exposes it.</summary>
     Socket? Socket { get; }
-    /// <summary>Answers 101 and returns the server end of the WebSocket.</summary>
-    Task<WebSocket> AcceptAsync(TimeSpan heartbeat);
+    /// <summary>Answers 101 and returns the server end of the WebSocket, pinging as <paramref name="keepAlive"/> says.</summary>
+    Task<WebSocket> AcceptAsync(KeepAlive keepAlive);
     /// <summary>Drops the connection without a close handshake.</summary>
     void Abort();
 }
@@ -48,11 +51,11 @@ public sealed class HttpStreamTransport(HttpContext context) : IStreamTransport
     public CancellationToken Closed => context.RequestAborted;
     public Socket? Socket => context.Features.Get<IConnectionSocketFeature>()?.Socket;
 
-    public Task<WebSocket> AcceptAsync(TimeSpan heartbeat) => context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
+    public Task<WebSocket> AcceptAsync(KeepAlive keepAlive) => context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext
     {
         DangerousEnableCompression = false, // permessage-deflate: never negotiated
-        KeepAliveInterval = heartbeat,
-        KeepAliveTimeout = heartbeat, // ping, then one more interval for the pong
+        KeepAliveInterval = keepAlive.Interval,
+        KeepAliveTimeout = keepAlive.Timeout,
     });
 
     public void Abort() => context.Abort();

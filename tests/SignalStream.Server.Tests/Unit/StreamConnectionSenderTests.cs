@@ -133,7 +133,7 @@ public sealed class StreamConnectionSenderTests
         public string Path => "test";
         public CancellationToken Closed => CancellationToken.None;
         public System.Net.Sockets.Socket? Socket => null;
-        public Task<WebSocket> AcceptAsync(TimeSpan heartbeat) => throw new NotSupportedException();
+        public Task<WebSocket> AcceptAsync(KeepAlive keepAlive) => throw new NotSupportedException();
         public void Abort()
         {
             Interlocked.Increment(ref Aborts);
