@@ -118,49 +118,10 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
             // No Sec-WebSocket-Extensions: permessage-deflate is never negotiated.
             await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(
                 $"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
-            return WebSocket.CreateFromStream(new DuplexPipeStream(connection.Transport), new WebSocketCreationOptions
-            {
-                IsServer = true,
-                KeepAliveInterval = keepAlive.Interval,
-                KeepAliveTimeout = keepAlive.Timeout,
-            });
+            return new PipeWebSocket(connection.Transport, keepAlive);
         }
 
         public void Abort() => connection.Abort();
-    }
-}
-
-/// <summary>
-/// A connection's transport pipes as the one read-write stream a WebSocket runs on. Disposing it
-/// (the WebSocket does, when aborted: a missed pong, say) ends a pending read; the pipes themselves
-/// belong to Kestrel, which closes them once the connection's handler returns.
-/// </summary>
-internal sealed class DuplexPipeStream(IDuplexPipe pipe) : Stream
-{
-    private readonly Stream _input = pipe.Input.AsStream(leaveOpen: true);
-    private readonly Stream _output = pipe.Output.AsStream(leaveOpen: true);
-
-    public override bool CanRead => true;
-    public override bool CanWrite => true;
-    public override bool CanSeek => false;
-    public override long Length => throw new NotSupportedException();
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => _input.ReadAsync(buffer, cancellationToken);
-    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _input.ReadAsync(buffer, offset, count, cancellationToken);
-    public override int Read(byte[] buffer, int offset, int count) => _input.Read(buffer, offset, count);
-    public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default) => _output.WriteAsync(buffer, cancellationToken);
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => _output.WriteAsync(buffer, offset, count, cancellationToken);
-    public override void Write(byte[] buffer, int offset, int count) => _output.Write(buffer, offset, count);
-    public override Task FlushAsync(CancellationToken cancellationToken) => _output.FlushAsync(cancellationToken);
-    public override void Flush() => _output.Flush();
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing) pipe.Input.CancelPendingRead();
-        base.Dispose(disposing);
     }
 }
 

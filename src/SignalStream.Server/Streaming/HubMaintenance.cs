@@ -6,20 +6,21 @@ using SignalStream.Server.Observability;
 namespace SignalStream.Server.Streaming;
 
 /// <summary>
-/// Once a second, for every connection: <c>token_expiring</c> before its token runs out and close
-/// 4001 when it has; publishes queue depth. At shutdown: close every socket with 1001 after
-/// flushing what is queued.
+/// Every sweep (once a second, or a quarter of the heartbeat when that is shorter), for every
+/// connection: <c>token_expiring</c> before its token runs out and close 4001 when it has; the
+/// protocol ping and pong check of sockets that have no timer of their own
+/// (<see cref="PipeWebSocket"/>); publishes queue depth. At shutdown: close every socket with 1001
+/// after flushing what is queued.
 /// </summary>
 public sealed class HubMaintenance(
     ConnectionHub hub,
     IOptions<AuthOptions> auth,
+    IOptions<WebSocketsOptions> wsOptions,
     ServerMetrics metrics,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<HubMaintenance> logger) : BackgroundService
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
-
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // ApplicationStopping fires before Kestrel waits for requests to end, so sockets get their 1001 first.
@@ -29,7 +30,8 @@ public sealed class HubMaintenance(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(Interval, time);
+        var interval = TimeSpan.FromTicks(Math.Min(TimeSpan.TicksPerSecond, wsOptions.Value.HeartbeatInterval.Ticks / 4));
+        using var timer = new PeriodicTimer(interval, time);
         while (await timer.WaitForNextTickAsync(stoppingToken)) Sweep();
     }
 
@@ -41,6 +43,7 @@ public sealed class HubMaintenance(
         foreach (var connection in hub.Snapshot())
         {
             connection.CheckToken(now, notice);
+            connection.Heartbeat(time);
             depth += connection.QueueDepth;
         }
         metrics.OutboundQueueDepth.Set(depth);

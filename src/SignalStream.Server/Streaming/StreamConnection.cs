@@ -171,6 +171,12 @@ public sealed class StreamConnection
 
     public void ChangeSymbols(IEnumerable<string>? symbols) => _filter = _filter with { Symbols = ConnectionFilter.ToSymbolSet(symbols) };
 
+    /// <summary>Protocol keep-alive for a socket that pings on the hub's sweep rather than a timer of its own.</summary>
+    public void Heartbeat(TimeProvider time)
+    {
+        if (_socket is PipeWebSocket socket) socket.Heartbeat(time);
+    }
+
     /// <summary>Applies a tier change or a disable; true when something changed.</summary>
     public bool ApplyUser(UserRecord user)
     {
