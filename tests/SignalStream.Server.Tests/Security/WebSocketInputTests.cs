@@ -159,8 +159,13 @@ public sealed class WebSocketInputTests(WebSocketInputTests.Fixture fixture) : I
     }
 
     [Fact]
-    public async Task Frame_ReservedBitsOrUnknownOpcode_Closes1002()
+    public async Task Frame_ReservedBitsUnknownOpcodeOrUnmasked_Closes1002()
     {
+        await using (var socket = await OpenAsync())
+        {
+            await socket.SendBytesAsync(new byte[] { 0x81, 0x02, (byte)'{', (byte)'}' }); // a client frame without a mask
+            Assert.Equal(1002, await socket.ExpectCloseAsync());
+        }
         await using (var socket = await OpenAsync())
         {
             await socket.SendBytesAsync(RawWebSocket.EncodeFrame(RawFrame.Text, "{\"type\":\"ping\"}"u8, rsv: 4)); // RSV1: compression never negotiated
