@@ -66,7 +66,15 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         if (!_sendLock.Wait(0)) return; // a write is under way: ping on the next sweep
         _lastPingAt = now;
         Interlocked.Exchange(ref _pongDueSince, now);
-        _ = FlushAndReleaseAsync(WriteFrame(Opcode.Ping, default, fin: true));
+        _ = PingAsync();
+    }
+
+    /// <summary>Called with the send lock held. A failed ping is no news: the read or the next send sees the same end.</summary>
+    private async Task PingAsync()
+    {
+        try { ThrowIfEnded(await WriteFrame(Opcode.Ping, default, fin: true)); }
+        catch (Exception e) when (e is WebSocketException or InvalidOperationException or IOException) { }
+        finally { _sendLock.Release(); }
     }
 
     public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
@@ -293,6 +301,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         finally { _sendLock.Release(); }
     }
 
+
     private static void ThrowIfEnded(FlushResult result)
     {
         if (result.IsCanceled || result.IsCompleted) throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "the connection is gone");
@@ -336,7 +345,9 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     private ValueTask SendCloseAsync(WebSocketCloseStatus status, string? description, CancellationToken cancellationToken)
     {
         var reason = Encoding.UTF8.GetBytes(description ?? "");
-        var payload = new byte[2 + Math.Min(reason.Length, MaxControlPayload - 2)];
+        var reasonLength = Math.Min(reason.Length, MaxControlPayload - 2);
+        while (reasonLength < reason.Length && (reason[reasonLength] & 0xC0) == 0x80) reasonLength--; // cut between characters
+        var payload = new byte[2 + reasonLength];
         BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
         reason.AsSpan(0, payload.Length - 2).CopyTo(payload.AsSpan(2));
         _state = (int)(State == WebSocketState.CloseReceived ? WebSocketState.Closed : WebSocketState.CloseSent);

@@ -175,6 +175,16 @@ public sealed class PipeWebSocketTests : IAsyncLifetime
         Assert.Equal((WebSocketMessageType.Close, WebSocketState.Closed), (type, server.State));
     }
 
+    [Fact]
+    public async Task CloseReason_OverAControlFrame_IsCutBetweenCharacters()
+    {
+        using var server = Server();
+        await server.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, new string('€', 100), CancellationToken.None);
+        var close = await ReadServerFrameAsync();
+        Assert.Equal((RawFrame.Close, 1008), (close.Opcode, close.CloseCode));
+        Assert.Equal(new string('€', 41), close.CloseReason); // 41 × 3 bytes = 123, the most a close frame carries
+    }
+
     public static TheoryData<string, byte[], int> Violations => new()
     {
         { "unmasked", Unmasked(RawFrame.Text, "{}"u8), 1002 },
