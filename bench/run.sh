@@ -4,7 +4,7 @@
 # bench/results/latest.svg, bench/results/latest.md and docs/benchmarks.md.
 #
 #   bench/run.sh quick            # under two minutes once built
-#   bench/run.sh full             # fanout 3 000 @20/s (x3), 10 000 @10/s, idle 10 000, storm 10 000, slow, ramp
+#   bench/run.sh full             # fanout 3 000 @20/s and 10 000 @10/s (x3 each), idle 10 000, storm 10 000, slow, ramp
 #   bench/run.sh <scenario> ...   # any generator command, e.g. fanout --clients 3000 --rate 20 --seconds 15
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -46,11 +46,12 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     private long _pongDueSince; // when the unanswered ping went out; 0 when none is
 
     public override WebSocketState State => (WebSocketState)_state;
+    internal bool AwaitingPong => Interlocked.Read(ref _pongDueSince) != 0;
     public override WebSocketCloseStatus? CloseStatus => _closeStatus;
     public override string? CloseStatusDescription => _closeDescription;
     public override string? SubProtocol => null;
 
-    /// <summary>Called on every hub sweep: pings once per interval, aborts when a pong is a timeout late.</summary>
+    /// <summary>Called on every hub sweep: pings once per interval (the first time within one), aborts when a pong is a timeout late.</summary>
     public void Heartbeat(TimeProvider time)
     {
         if (State != WebSocketState.Open) return;
@@ -61,7 +62,13 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
             if (time.GetElapsedTime(pingedAt, now) >= keepAlive.Timeout) Abort();
             return;
         }
-        if (_lastPingAt == 0) _lastPingAt = now; // the first sweep starts the clock
+        if (_lastPingAt == 0)
+        {
+            // The first sweep starts the clock at a random point of the interval: sockets that connected
+            // together (a reconnect storm, a load test) would otherwise all be pinged by the same sweep.
+            _lastPingAt = now - (long)(Random.Shared.NextDouble() * keepAlive.Interval.TotalSeconds * time.TimestampFrequency);
+            return;
+        }
         if (time.GetElapsedTime(_lastPingAt, now) < keepAlive.Interval) return;
         if (!_sendLock.Wait(0)) return; // a write is under way: ping on the next sweep
         _lastPingAt = now;

@@ -221,16 +221,23 @@ public sealed class PipeWebSocketTests : IAsyncLifetime
         using var server = Server(new KeepAlive(TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(15)));
         var receiving = server.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
 
-        server.Heartbeat(time); // starts the clock
-        time.Advance(TimeSpan.FromSeconds(15));
-        server.Heartbeat(time);
+        server.Heartbeat(time); // starts the clock, somewhere in the interval
+        var waited = 0;
+        while (!server.AwaitingPong && waited < 16)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            waited++;
+            server.Heartbeat(time);
+        }
+        Assert.InRange(waited, 1, 15);
         Assert.Equal(RawFrame.Ping, (await ReadServerFrameAsync()).Opcode);
         // The pong, then a ping of ours: its answer means the pong before it was taken.
         await SendRawAsync(RawWebSocket.EncodeFrame(RawFrame.Pong, []), RawWebSocket.EncodeFrame(RawFrame.Ping, "sync"u8));
         Assert.Equal("sync", (await ReadServerFrameAsync()).AsText);
 
         time.Advance(TimeSpan.FromSeconds(15));
-        server.Heartbeat(time); // answered: no abort, the next ping
+        server.Heartbeat(time); // answered: no abort, the next ping, one interval after the first
+        Assert.True(server.AwaitingPong);
         Assert.Equal(RawFrame.Ping, (await ReadServerFrameAsync()).Opcode);
         time.Advance(TimeSpan.FromSeconds(14));
         server.Heartbeat(time);
