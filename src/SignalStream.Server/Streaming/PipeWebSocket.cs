@@ -84,12 +84,9 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         finally { _sendLock.Release(); }
     }
 
-    public override ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken) =>
-        ReceiveCoreAsync(buffer, cancellationToken);
-
     public override async Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
     {
-        var result = await ReceiveCoreAsync(buffer, cancellationToken);
+        var result = await ReceiveAsync(buffer.AsMemory(), cancellationToken);
         return result.MessageType == WebSocketMessageType.Close
             ? new WebSocketReceiveResult(0, WebSocketMessageType.Close, true, _closeStatus, _closeDescription)
             : new WebSocketReceiveResult(result.Count, result.MessageType, result.EndOfMessage);
@@ -99,7 +96,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     /// Returns part of a data message, or the close. An empty <paramref name="buffer"/> waits for the
     /// next data frame without taking anything from it (an idle reader holds no buffer).
     /// </summary>
-    private async ValueTask<ValueWebSocketReceiveResult> ReceiveCoreAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    public override async ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
         if (State is not (WebSocketState.Open or WebSocketState.CloseSent))
             throw new WebSocketException(WebSocketError.InvalidState, $"cannot receive in state {State}");
@@ -292,14 +289,8 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     private async ValueTask SendAfterLockAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken);
-        ValueTask<FlushResult> flush;
-        try { flush = WriteFrame(opcode, payload.Span, fin); }
-        catch
-        {
-            _sendLock.Release();
-            throw;
-        }
-        await FlushAndReleaseAsync(flush);
+        try { ThrowIfEnded(await WriteFrame(opcode, payload.Span, fin)); }
+        finally { _sendLock.Release(); }
     }
 
     private async ValueTask FlushAndReleaseAsync(ValueTask<FlushResult> flush)
@@ -307,7 +298,6 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         try { ThrowIfEnded(await flush); }
         finally { _sendLock.Release(); }
     }
-
 
     private static void ThrowIfEnded(FlushResult result)
     {
@@ -366,7 +356,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         var receivedClose = State == WebSocketState.CloseReceived;
         await CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
         while (!receivedClose)
-            receivedClose = (await ReceiveCoreAsync(Memory<byte>.Empty, cancellationToken)).MessageType == WebSocketMessageType.Close;
+            receivedClose = (await ReceiveAsync(Memory<byte>.Empty, cancellationToken)).MessageType == WebSocketMessageType.Close;
     }
 
     /// <summary>Drops the WebSocket without a close: a pending read ends. The connection itself is Kestrel's to close.</summary>
