@@ -12,6 +12,8 @@ namespace SignalStream.Server.Streaming;
 /// to an idle socket, queued for a busy one), so the cores share the work and one slow socket
 /// cannot hold anyone up. Membership (per-user limits, tier counts) sits under one lock.
 /// </summary>
+public enum HubEntry { Added, UserAtLimit, AtCapacity }
+
 public sealed class ConnectionHub
 {
     private readonly ServerMetrics _metrics;
@@ -44,16 +46,19 @@ public sealed class ConnectionHub
     }
 
     /// <summary>
-    /// Adds a connection unless its user already holds <paramref name="perUserLimit"/>; answers the
-    /// seq it starts after: every later signal will be offered to it.
+    /// Adds a connection unless its user already holds <paramref name="perUserLimit"/> here, or the
+    /// hub <paramref name="capacity"/>: checked under the membership lock, so a burst of admissions
+    /// cannot overshoot either. Answers the seq the connection starts after: every later signal
+    /// will be offered to it.
     /// </summary>
-    public bool TryAdd(StreamConnection connection, int perUserLimit, out long lastSeq)
+    public HubEntry TryAdd(StreamConnection connection, int perUserLimit, int capacity, out long lastSeq)
     {
         lock (_gate)
         {
             lastSeq = 0;
+            if (_count >= capacity) return HubEntry.AtCapacity;
             if (!_byUser.TryGetValue(connection.UserId, out var mine)) _byUser[connection.UserId] = mine = [];
-            if (mine.Count >= perUserLimit) return false;
+            if (mine.Count >= perUserLimit) return HubEntry.UserAtLimit;
             mine.Add(connection);
             _nextShard = (_nextShard + 1) % _shards.Length;
             lastSeq = _shards[_nextShard].Add(connection, _nextShard);
@@ -61,7 +66,7 @@ public sealed class ConnectionHub
             CountTier(connection.Tier, +1);
         }
         _metrics.Connects.Inc();
-        return true;
+        return HubEntry.Added;
     }
 
     public void Remove(StreamConnection connection)

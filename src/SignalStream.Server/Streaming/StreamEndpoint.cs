@@ -85,8 +85,7 @@ public sealed class StreamEndpoint(
         if (user is null) return Refuse(StatusCodes.Status401Unauthorized, "Unknown user", "The token's user does not exist; log in again.");
         if (user.Disabled) return Refuse(StatusCodes.Status403Forbidden, "Account disabled", "This account may not open the signal stream.");
 
-        if (hub.Count >= capacity.MaxConnections)
-            return Refuse(StatusCodes.Status503ServiceUnavailable, "Server at connection capacity", "Try again later or another node.", 10);
+        if (hub.Count >= capacity.MaxConnections) return AtCapacity(); // early, before the cluster's limiter; TryAdd decides
 
         var query = request.Query;
         long afterSeq = -1;
@@ -105,16 +104,20 @@ public sealed class StreamEndpoint(
         var perUser = limits.Value.ConnectionsPerUser;
         // The slot taken here is given back by StreamSession, once the connection ends.
         if (!await limiter.TryAcquireAsync(user.Id, perUser)) return TooManyConnections(perUser);
-        if (!hub.TryAdd(connection, perUser, out var lastSeq))
+        var entry = hub.TryAdd(connection, perUser, capacity.MaxConnections, out var lastSeq);
+        if (entry != HubEntry.Added)
         {
             limiter.Release(user.Id);
-            return TooManyConnections(perUser);
+            return entry == HubEntry.AtCapacity ? AtCapacity() : TooManyConnections(perUser);
         }
         return new Admission(new AdmittedStream(connection, user, lastSeq, afterSeq), null);
     }
 
     private static Admission Refuse(int status, string title, string detail, int retryAfterSeconds = 0) =>
         new(null, new StreamRefusal(status, title, detail, retryAfterSeconds));
+
+    private static Admission AtCapacity() =>
+        Refuse(StatusCodes.Status503ServiceUnavailable, "Server at connection capacity", "Try again later or another node.", 10);
 
     private static Admission TooManyConnections(int perUser) =>
         Refuse(StatusCodes.Status429TooManyRequests, "Too many connections for this user", $"At most {perUser} connections per user across the deployment; close one first.", 5);

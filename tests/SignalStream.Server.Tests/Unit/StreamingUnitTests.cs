@@ -113,106 +113,33 @@ public sealed class StreamConnectionTests
 
 public sealed class HubTests
 {
+    private static StreamConnection New(string user = "u") => new(user, new ConnectionFilter(Tier.Starter, null), DateTimeOffset.MaxValue, 4, 4, new ServerMetrics());
+
     [Fact]
     public void TryAdd_OverPerUserLimit_Refuses_AndRemoveFreesTheSlot()
     {
         var hub = new ConnectionHub(new ServerMetrics());
-        StreamConnection New() => new("u", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.MaxValue, 4, 4, new ServerMetrics());
         var a = New();
-        Assert.True(hub.TryAdd(a, 2, out _));
-        Assert.True(hub.TryAdd(New(), 2, out _));
-        Assert.False(hub.TryAdd(New(), 2, out _));
+        Assert.Equal(HubEntry.Added, hub.TryAdd(a, 2, 100, out _));
+        Assert.Equal(HubEntry.Added, hub.TryAdd(New(), 2, 100, out _));
+        Assert.Equal(HubEntry.UserAtLimit, hub.TryAdd(New(), 2, 100, out _));
         hub.Remove(a);
-        Assert.True(hub.TryAdd(New(), 2, out _));
+        Assert.Equal(HubEntry.Added, hub.TryAdd(New(), 2, 100, out _));
         Assert.Equal(2, hub.Count);
     }
-}
 
-public sealed class UserDirectoryTests
-{
-    private sealed class CountingStore : IUserStore
+    [Fact]
+    public async Task TryAdd_FromManyThreadsAtOnce_NeverOvershootsCapacity()
     {
-        public int Queries;
-        public Tier Tier = Tier.Professional;
-        public TaskCompletionSource? Gate;
-        public async Task<IReadOnlyList<UserRecord>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken ct)
+        var hub = new ConnectionHub(new ServerMetrics());
+        using var start = new Barrier(8);
+        var added = await Task.WhenAll(Enumerable.Range(0, 8).Select(t => Task.Factory.StartNew(() =>
         {
-            Interlocked.Increment(ref Queries);
-            if (Gate is not null) await Gate.Task;
-            return ids.Where(i => i != "missing").Select(i => new UserRecord(i, i, "", Tier, false, Queries)).ToList();
-        }
-        public Task<UserRecord?> FindByIdAsync(string id, CancellationToken ct) => throw new NotSupportedException();
-        public Task<UserRecord?> FindByUsernameAsync(string username, CancellationToken ct) => throw new NotSupportedException();
-        public Task<UserRecord?> CreateAsync(string username, string passwordHash, Tier tier, CancellationToken ct) => throw new NotSupportedException();
-        public Task<UserRecord?> UpdateAsync(string id, Tier? tier, string? passwordHash, bool? disabled, CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<UserRecord>> ListAsync(CancellationToken ct) => throw new NotSupportedException();
-        public Task<IReadOnlyList<UserRecord>> ReadChangesAsync(long afterVersion, CancellationToken ct) => throw new NotSupportedException();
-        public Task<long> GetVersionAsync(CancellationToken ct) => Task.FromResult(0L);
-    }
-
-    [Fact]
-    public async Task Get_WhileFeedIsFresh_ServesFromCache_OnceStaleGoesToStore()
-    {
-        var time = new FakeTimeProvider();
-        var store = new CountingStore();
-        var directory = new UserDirectory(store, time);
-        directory.MarkFresh();
-        await directory.GetAsync("a", default);
-        await directory.GetAsync("a", default);
-        Assert.Equal(1, store.Queries);
-
-        store.Tier = Tier.Starter;
-        time.Advance(UserDirectory.MaxStaleness);
-        Assert.Equal(Tier.Starter, (await directory.GetAsync("a", default))!.Tier);
-        Assert.Equal(2, store.Queries);
-    }
-
-    [Fact]
-    public async Task Get_ManyMissingUsersAtOnce_AreLoadedInBatches()
-    {
-        var store = new CountingStore { Gate = new TaskCompletionSource() };
-        var directory = new UserDirectory(store, new FakeTimeProvider());
-        directory.MarkFresh();
-        var first = directory.GetAsync("u0", default).AsTask();
-        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref store.Queries) == 1, TimeSpan.FromSeconds(5)));
-        // While the first load waits on the store, 500 more lookups (one unknown user among them) pile up.
-        var rest = Enumerable.Range(1, 500).Select(i => directory.GetAsync(i == 250 ? "missing" : $"u{i}", default).AsTask()).ToList();
-        store.Gate.SetResult();
-        await first;
-        var users = await Task.WhenAll(rest);
-        Assert.InRange(store.Queries, 2, 3); // not 501
-        Assert.Single(users, u => u is null);
-    }
-}
-
-public sealed class PolicyTests
-{
-    [Theory]
-    [InlineData("?token=abc&after_seq=5", "?token=[redacted]&after_seq=5")]
-    [InlineData("?ticket=abc", "?ticket=[redacted]")]
-    [InlineData("?symbols=BTC&api_key=k", "?symbols=BTC&api_key=[redacted]")]
-    [InlineData("", "")]
-    [InlineData("?X-API-Key=k&limit=5", "?X-API-Key=[redacted]&limit=5")]
-    [InlineData("?%74oken=abc", "?token=[redacted]")]
-    [InlineData("?eyJhbGciOiJIUzI1NiJ9.e30.sig&symbols=BTC-USD", "?[redacted]&symbols=BTC-USD")]
-    [InlineData("?sessionid=abc&premium_only=true", "?[redacted]&premium_only=true")]
-    public void Redact_RemovesSecretsFromQuery(string query, string expected) => Assert.Equal(expected, RequestLogging.Redact(query));
-
-    [Theory]
-    [InlineData(null, true)]
-    [InlineData("https://app.example", true)]
-    [InlineData("https://app.example.evil", false)]
-    [InlineData("https://evil.example", false)]
-    [InlineData("null", false)]
-    [InlineData("HTTPS://APP.EXAMPLE", false)]
-    public void Origin_ExactMatchOnly(string? origin, bool allowed) =>
-        Assert.Equal(allowed, OriginPolicy.IsAllowed(origin, "http://localhost:9001", ["https://app.example"]));
-
-    [Fact]
-    public void Origin_WithoutAllowList_OnlyTheServersOwn()
-    {
-        Assert.True(OriginPolicy.IsAllowed("http://localhost:9001", "http://localhost:9001", []));
-        Assert.False(OriginPolicy.IsAllowed("http://localhost:9002", "http://localhost:9001", []));
-        Assert.False(OriginPolicy.IsAllowed("", "http://localhost:9001", []));
+            start.SignalAndWait();
+            return Enumerable.Range(0, 100).Count(i => hub.TryAdd(New($"user-{t}-{i}"), 1, 250, out _) == HubEntry.Added);
+        }, TaskCreationOptions.LongRunning))); // a thread each: the barrier blocks
+        Assert.Equal(250, added.Sum());
+        Assert.Equal(250, hub.Count);
+        Assert.Equal(HubEntry.AtCapacity, hub.TryAdd(New("one-more"), 1, 250, out _));
     }
 }
