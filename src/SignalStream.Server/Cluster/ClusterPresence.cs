@@ -36,7 +36,7 @@ public sealed class ClusterPresence(
         """;
 
     private readonly string _node = options.Value.NodeId;
-    private bool _countsInRedis;
+    private volatile bool _countsInRedis;
 
     private static string HeartbeatPrefix => RedisKeys.Heartbeat("");
     private static string ConnectionsPrefix => RedisKeys.Connections("");
@@ -85,6 +85,8 @@ public sealed class ClusterPresence(
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
         await base.StopAsync(cancellationToken);
+        // Connections still ending from here on must not write their counts back (a hash of a gone node).
+        _countsInRedis = false;
         try
         {
             await redis.Database.KeyDeleteAsync([RedisKeys.Heartbeat(_node), RedisKeys.Connections(_node)]);

@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using SignalStream.Protocol;
+using SignalStream.Server.Cluster;
 using SignalStream.Server.Tests.Infrastructure;
+using StackExchange.Redis;
 
 namespace SignalStream.Server.Tests.Cluster;
 
@@ -10,11 +12,12 @@ public sealed class TwoNodeTests : IAsyncLifetime
 {
     private TestServer _a = null!;
     private TestServer _b = null!;
+    private string[] _shared = [];
 
     public async Task InitializeAsync()
     {
         var database = await Postgres.CreateDatabaseAsync();
-        string[] shared =
+        string[] shared = _shared =
         [
             "--Storage:Provider=postgres", $"--Storage:ConnectionString={database}",
             "--Backplane:Provider=redis", $"--Backplane:ConnectionString={Postgres.RedisEndpoint}",
@@ -108,5 +111,45 @@ public sealed class TwoNodeTests : IAsyncLifetime
         Assert.True(stats.TotalConnections >= 2);
         Assert.True(stats.Nodes!.Count >= 2);
         Assert.True(stats.UsersByTier["PROFESSIONAL"] >= 1);
+    }
+
+    [Fact]
+    public async Task NodeStopped_WithConnectionsOpen_LeavesNothingOfItselfInRedis()
+    {
+        var node = "node-c-" + Guid.NewGuid().ToString("N")[..6];
+        var c = await TestServer.StartAsync([.. _shared, "--Cluster:NodeId=" + node]);
+        var user = await c.CreateUserAsync(Tier.Starter);
+        var sockets = new List<TestSocket>();
+        for (var i = 0; i < 2; i++) sockets.Add((await c.ConnectWelcomedAsync(user.Token)).Socket);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(Postgres.RedisEndpoint);
+        var db = redis.GetDatabase();
+        await Eventually.TrueAsync(async () => await db.HashGetAsync(RedisKeys.Connections(node), user.Id) == 2, "both connections counted in Redis");
+
+        await c.DisposeAsync(); // a graceful stop: 1001 to every socket, then the hosted services stop
+        foreach (var socket in sockets) await socket.DisposeAsync();
+
+        Assert.False(await db.KeyExistsAsync(RedisKeys.Connections(node)), "its connection counts");
+        Assert.False(await db.KeyExistsAsync(RedisKeys.Heartbeat(node)), "its heartbeat");
+        Assert.False(await db.SetContainsAsync(RedisKeys.Nodes, node), "its place in the node set");
+        Assert.False(await db.HashExistsAsync(RedisKeys.Stats, node), "its stats");
+    }
+
+    [Fact]
+    public async Task ConnectionEndingAfterItsNodeLeftRedis_DoesNotWriteItBack()
+    {
+        var node = "node-d-" + Guid.NewGuid().ToString("N")[..6];
+        await using var d = await TestServer.StartAsync([.. _shared, "--Cluster:NodeId=" + node]);
+        var user = await d.CreateUserAsync(Tier.Starter);
+        var (socket, _) = await d.ConnectWelcomedAsync(user.Token);
+        var redis = d.Get<RedisConnection>().Database;
+        await Eventually.TrueAsync(async () => await redis.HashGetAsync(RedisKeys.Connections(node), user.Id) == 1, "the connection counted in Redis");
+
+        // The node leaves Redis (as at the end of a shutdown) while a connection is still open; then it ends.
+        await d.Get<ClusterPresence>().StopAsync(CancellationToken.None);
+        await socket.DisposeAsync();
+        await Eventually.TrueAsync(() => d.Get<Streaming.ConnectionHub>().Count == 0, "the connection ended");
+        await redis.PingAsync(); // the node's own connection: anything it sent before is done
+
+        Assert.False(await redis.KeyExistsAsync(RedisKeys.Connections(node)), "no counts written back for a node that left");
     }
 }
