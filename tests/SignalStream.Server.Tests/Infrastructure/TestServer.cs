@@ -49,7 +49,11 @@ public sealed class TestServer : IAsyncDisposable
         DataDirectory = dataDirectory;
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         BaseUri = new Uri(address.Replace("[::]", "127.0.0.1", StringComparison.Ordinal));
-        Http = new HttpClient { BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(30) };
+        // A test server over TLS has a certificate the test made itself (KestrelTlsTests).
+        Http = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true } })
+        {
+            BaseAddress = BaseUri, Timeout = TimeSpan.FromSeconds(30),
+        };
     }
 
     public Uri BaseUri { get; }
@@ -60,7 +64,7 @@ public sealed class TestServer : IAsyncDisposable
     public ConcurrentQueue<string> Logs { get; }
 
     public Uri WsUri(string query = "") =>
-        new($"ws://{BaseUri.Authority}{Paths.Stream}{(query.Length > 0 ? "?" + query : "")}");
+        new($"{(BaseUri.Scheme == "https" ? "wss" : "ws")}://{BaseUri.Authority}{Paths.Stream}{(query.Length > 0 ? "?" + query : "")}");
 
     public static async Task<TestServer> StartAsync(params string[] settings)
     {
@@ -211,6 +215,7 @@ public sealed class TestServer : IAsyncDisposable
         if (origin is not null) socket.Options.SetRequestHeader("Origin", origin);
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
         socket.Options.CollectHttpResponseDetails = true;
+        socket.Options.RemoteCertificateValidationCallback = (_, _, _, _) => true;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
         await socket.ConnectAsync(WsUri(query), timeout.Token);
         return new TestSocket(socket);
