@@ -143,3 +143,92 @@ public sealed class HubTests
         Assert.Equal(HubEntry.AtCapacity, hub.TryAdd(New("one-more"), 1, 250, out _));
     }
 }
+
+public sealed class UserDirectoryTests
+{
+    private sealed class CountingStore : IUserStore
+    {
+        public int Queries;
+        public Tier Tier = Tier.Professional;
+        public TaskCompletionSource? Gate;
+        public async Task<IReadOnlyList<UserRecord>> FindByIdsAsync(IReadOnlyCollection<string> ids, CancellationToken ct)
+        {
+            Interlocked.Increment(ref Queries);
+            if (Gate is not null) await Gate.Task;
+            return ids.Where(i => i != "missing").Select(i => new UserRecord(i, i, "", Tier, false, Queries)).ToList();
+        }
+        public Task<UserRecord?> FindByIdAsync(string id, CancellationToken ct) => throw new NotSupportedException();
+        public Task<UserRecord?> FindByUsernameAsync(string username, CancellationToken ct) => throw new NotSupportedException();
+        public Task<UserRecord?> CreateAsync(string username, string passwordHash, Tier tier, CancellationToken ct) => throw new NotSupportedException();
+        public Task<UserRecord?> UpdateAsync(string id, Tier? tier, string? passwordHash, bool? disabled, CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<UserRecord>> ListAsync(CancellationToken ct) => throw new NotSupportedException();
+        public Task<IReadOnlyList<UserRecord>> ReadChangesAsync(long afterVersion, CancellationToken ct) => throw new NotSupportedException();
+        public Task<long> GetVersionAsync(CancellationToken ct) => Task.FromResult(0L);
+    }
+
+    [Fact]
+    public async Task Get_WhileFeedIsFresh_ServesFromCache_OnceStaleGoesToStore()
+    {
+        var time = new FakeTimeProvider();
+        var store = new CountingStore();
+        var directory = new UserDirectory(store, time);
+        directory.MarkFresh();
+        await directory.GetAsync("a", default);
+        await directory.GetAsync("a", default);
+        Assert.Equal(1, store.Queries);
+
+        store.Tier = Tier.Starter;
+        time.Advance(UserDirectory.MaxStaleness);
+        Assert.Equal(Tier.Starter, (await directory.GetAsync("a", default))!.Tier);
+        Assert.Equal(2, store.Queries);
+    }
+
+    [Fact]
+    public async Task Get_ManyMissingUsersAtOnce_AreLoadedInBatches()
+    {
+        var store = new CountingStore { Gate = new TaskCompletionSource() };
+        var directory = new UserDirectory(store, new FakeTimeProvider());
+        directory.MarkFresh();
+        var first = directory.GetAsync("u0", default).AsTask();
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref store.Queries) == 1, TimeSpan.FromSeconds(5)));
+        // While the first load waits on the store, 500 more lookups (one unknown user among them) pile up.
+        var rest = Enumerable.Range(1, 500).Select(i => directory.GetAsync(i == 250 ? "missing" : $"u{i}", default).AsTask()).ToList();
+        store.Gate.SetResult();
+        await first;
+        var users = await Task.WhenAll(rest);
+        Assert.InRange(store.Queries, 2, 3); // not 501
+        Assert.Single(users, u => u is null);
+    }
+}
+
+public sealed class PolicyTests
+{
+    [Theory]
+    [InlineData("?token=abc&after_seq=5", "?token=[redacted]&after_seq=5")]
+    [InlineData("?ticket=abc", "?ticket=[redacted]")]
+    [InlineData("?symbols=BTC&api_key=k", "?symbols=BTC&api_key=[redacted]")]
+    [InlineData("", "")]
+    [InlineData("?X-API-Key=k&limit=5", "?X-API-Key=[redacted]&limit=5")]
+    [InlineData("?%74oken=abc", "?token=[redacted]")]
+    [InlineData("?eyJhbGciOiJIUzI1NiJ9.e30.sig&symbols=BTC-USD", "?[redacted]&symbols=BTC-USD")]
+    [InlineData("?sessionid=abc&premium_only=true", "?[redacted]&premium_only=true")]
+    public void Redact_RemovesSecretsFromQuery(string query, string expected) => Assert.Equal(expected, RequestLogging.Redact(query));
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("https://app.example", true)]
+    [InlineData("https://app.example.evil", false)]
+    [InlineData("https://evil.example", false)]
+    [InlineData("null", false)]
+    [InlineData("HTTPS://APP.EXAMPLE", false)]
+    public void Origin_ExactMatchOnly(string? origin, bool allowed) =>
+        Assert.Equal(allowed, OriginPolicy.IsAllowed(origin, "http://localhost:9001", ["https://app.example"]));
+
+    [Fact]
+    public void Origin_WithoutAllowList_OnlyTheServersOwn()
+    {
+        Assert.True(OriginPolicy.IsAllowed("http://localhost:9001", "http://localhost:9001", []));
+        Assert.False(OriginPolicy.IsAllowed("http://localhost:9002", "http://localhost:9001", []));
+        Assert.False(OriginPolicy.IsAllowed("", "http://localhost:9001", []));
+    }
+}
