@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Npgsql;
 using SignalStream.Protocol;
+using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.ScaleOut;
 
@@ -94,11 +95,11 @@ public sealed class ScaleOutCluster : IAsyncLifetime
     public async Task StartNodeAsync(Node node)
     {
         node.Start(Postgres.ConnectionString, $"127.0.0.1:{Redis.Port}");
-        await Eventually.WaitAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             if (!node.IsRunning) throw new InvalidOperationException($"{node.Name} exited with {node.ExitCode}{Environment.NewLine}{node.Tail}");
             return await node.GetStatusAsync("/healthz") == HttpStatusCode.OK;
-        }, StartTimeout, $"{node.Name} to listen");
+        }, $"{node.Name} to listen", StartTimeout);
     }
 
     /// <summary><c>kill -9</c>: no shutdown code runs, its sockets are reset by the kernel.</summary>
@@ -113,16 +114,16 @@ public sealed class ScaleOutCluster : IAsyncLifetime
     {
         if (nodes.Length == 0) nodes = [.. _nodes];
         foreach (var node in nodes)
-            await Eventually.WaitAsync(async () => await node.GetStatusAsync("/readyz") == HttpStatusCode.OK, StartTimeout, $"{node.Name} to be ready");
+            await Eventually.TrueAsync(async () => await node.GetStatusAsync("/readyz") == HttpStatusCode.OK, $"{node.Name} to be ready", StartTimeout);
 
         // nginx skips a node for fail_timeout after it failed; wait until it sends requests to every node again.
         var seen = new HashSet<int>();
-        await Eventually.WaitAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             using var response = await Lb.GetAsync("/healthz");
             if (response.StatusCode == HttpStatusCode.OK && UpstreamPort(response.Headers) is { } port) seen.Add(port);
             return nodes.All(n => seen.Contains(n.Port));
-        }, TimeSpan.FromSeconds(30), "nginx to route to every node");
+        }, "nginx to route to every node", TimeSpan.FromSeconds(30));
     }
 
     /// <summary>The node nginx used (the last of <c>$upstream_addr</c>, which lists every node tried).</summary>
@@ -315,8 +316,8 @@ public sealed class RedisServer(string directory) : IDisposable
             ["--port", Port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", directory],
             Path.Combine(directory, "redis.log"));
         var process = _process;
-        await Eventually.WaitAsync(async () => process.HasExited ? throw new InvalidOperationException(process.Tail) : await ChildProcess.IsListeningAsync(Port),
-            TimeSpan.FromSeconds(30), "redis to listen");
+        await Eventually.TrueAsync(async () => process.HasExited ? throw new InvalidOperationException(process.Tail) : await ChildProcess.IsListeningAsync(Port), "redis to listen",
+            TimeSpan.FromSeconds(30));
     }
 
     /// <summary>SIGKILL: every node loses its connection at once.</summary>
@@ -350,11 +351,11 @@ public sealed class NginxServer(string directory, int[] upstreamPorts) : IDispos
         await File.WriteAllTextAsync(conf, Config());
         _process = ChildProcess.Start("nginx", "nginx",
             ["-e", Path.Combine(directory, "error.log"), "-g", "daemon off;", "-c", conf, "-p", directory], Path.Combine(directory, "stdout.log"));
-        await Eventually.WaitAsync(async () =>
+        await Eventually.TrueAsync(async () =>
         {
             if (_process.HasExited) throw new InvalidOperationException($"nginx exited: {await File.ReadAllTextAsync(Path.Combine(directory, "error.log"))}");
             return await ChildProcess.IsListeningAsync(Port);
-        }, TimeSpan.FromSeconds(30), "nginx to listen");
+        }, "nginx to listen", TimeSpan.FromSeconds(30));
     }
 
     private string Config()
@@ -404,26 +405,5 @@ public sealed class NginxServer(string directory, int[] upstreamPorts) : IDispos
             _process.WaitForExitAsync(TimeSpan.FromSeconds(5)).GetAwaiter().GetResult();
         }
         _process.Dispose();
-    }
-}
-
-/// <summary>Polls a condition until it holds or a deadline passes: for state that announces no event (a process listening, readiness).</summary>
-public static class Eventually
-{
-    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
-
-    public static async Task<bool> WaitAsync(Func<Task<bool>> condition, TimeSpan timeout, string what, bool throwOnTimeout = true)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
-        {
-            if (await condition()) return true;
-            if (DateTime.UtcNow >= deadline)
-            {
-                if (throwOnTimeout) throw new TimeoutException($"timed out after {timeout.TotalSeconds:0} s waiting for {what}");
-                return false;
-            }
-            await Task.Delay(Interval);
-        }
     }
 }

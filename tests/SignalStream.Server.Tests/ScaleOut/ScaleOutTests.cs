@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using SignalStream.Protocol;
+using SignalStream.Server.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace SignalStream.Server.Tests.ScaleOut;
@@ -99,7 +100,7 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster, ITestOutputHelper out
 
         await cluster.Redis.KillAsync();
         foreach (var node in cluster.Nodes)
-            await Eventually.WaitAsync(async () => await node.GetStatusAsync("/readyz") == HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(15), $"{node.Name} to report not ready");
+            await Eventually.TrueAsync(async () => await node.GetStatusAsync("/readyz") == HttpStatusCode.ServiceUnavailable, $"{node.Name} to report not ready", TimeSpan.FromSeconds(15));
 
         // Tickets live in Redis: while it is away both issuing and redeeming one answer 503 with
         // Retry-After (never 500), and nginx passes that on without writing the nodes off.
@@ -129,8 +130,8 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster, ITestOutputHelper out
 
         await cluster.Redis.StartAsync();
         foreach (var node in cluster.Nodes)
-            await Eventually.WaitAsync(async () => await node.GetStatusAsync("/readyz") == HttpStatusCode.OK, TimeSpan.FromSeconds(30), $"{node.Name} to be ready again");
-        await Eventually.WaitAsync(async () => await SubscribedNodesAsync() == cluster.Nodes.Count, TimeSpan.FromSeconds(30), "every node to subscribe to the signal channel again");
+            await Eventually.TrueAsync(async () => await node.GetStatusAsync("/readyz") == HttpStatusCode.OK, $"{node.Name} to be ready again", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => await SubscribedNodesAsync() == cluster.Nodes.Count, "every node to subscribe to the signal channel again", TimeSpan.FromSeconds(30));
 
         await WaitAckedAsync(publisher, publisher.Acked.Count + 10);
         await stopPublishing();
@@ -198,8 +199,8 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster, ITestOutputHelper out
         }
         output.WriteLine($"{onVictim.Count} clients of {victim.Name} back on other nodes {Stopwatch.GetElapsedTime(killed).TotalSeconds:0.0} s after kill -9");
 
-        await Eventually.WaitAsync(async () => await TryUpgradeAsync(cluster.Nodes[0], holder) == HttpStatusCode.SwitchingProtocols,
-            TimeSpan.FromSeconds(20), "the dead node's connections to stop counting");
+        await Eventually.TrueAsync(async () => await TryUpgradeAsync(cluster.Nodes[0], holder) == HttpStatusCode.SwitchingProtocols, "the dead node's connections to stop counting",
+            TimeSpan.FromSeconds(20));
         var freed = Stopwatch.GetElapsedTime(killed);
         output.WriteLine($"slots of {victim.Name} freed {freed.TotalSeconds:0.0} s after kill -9");
         Assert.True(freed < TimeSpan.FromSeconds(12), $"slots freed only after {freed.TotalSeconds:0.0} s");
@@ -355,7 +356,7 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster, ITestOutputHelper out
     }
 
     private static Task WaitAckedAsync(Publisher publisher, int count) =>
-        Eventually.WaitAsync(() => Task.FromResult(publisher.Acked.Count >= count), TimeSpan.FromSeconds(60), $"{count} signals to be acknowledged");
+        Eventually.TrueAsync(() => Task.FromResult(publisher.Acked.Count >= count), $"{count} signals to be acknowledged", TimeSpan.FromSeconds(60));
 
     private async Task<int> SubscribedNodesAsync()
     {
