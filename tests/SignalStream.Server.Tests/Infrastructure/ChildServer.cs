@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
@@ -15,27 +14,14 @@ namespace SignalStream.Server.Tests.Infrastructure;
 /// </summary>
 public sealed partial class ChildServer : IAsyncDisposable
 {
-    private static readonly ConcurrentDictionary<int, Process> Live = new();
-    private readonly Process _process;
+    private readonly ChildProcess _process;
     private readonly bool _ownsData;
 
-    static ChildServer()
-    {
-        // A failed or aborted run must not leave servers behind.
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            foreach (var process in Live.Values)
-            {
-                try { process.Kill(); }
-                catch (InvalidOperationException) { }
-            }
-        };
-    }
-
-    private ChildServer(Process process, Uri baseUri, string dataDirectory, bool ownsData)
+    private ChildServer(ChildProcess process, Uri baseUri, string dataDirectory, bool ownsData, ConcurrentQueue<string> output)
     {
         _process = process;
         _ownsData = ownsData;
+        Output = output;
         BaseUri = baseUri;
         DataDirectory = dataDirectory;
         Http = new HttpClient { BaseAddress = baseUri, Timeout = TimeSpan.FromSeconds(30) };
@@ -44,9 +30,9 @@ public sealed partial class ChildServer : IAsyncDisposable
     public Uri BaseUri { get; }
     public HttpClient Http { get; }
     public string DataDirectory { get; }
-    public int Pid => _process.Id;
+    public int Pid => _process.Pid;
     public bool HasExited => _process.HasExited;
-    public ConcurrentQueue<string> Output { get; } = new();
+    public ConcurrentQueue<string> Output { get; }
 
     /// <param name="fileLimit">The soft and hard descriptor limit of the process; 0 leaves it.</param>
     /// <param name="dataDirectory">Reuse a data directory (a restart); null makes a fresh one, removed at dispose.</param>
@@ -55,17 +41,9 @@ public sealed partial class ChildServer : IAsyncDisposable
         var ownsData = dataDirectory is null;
         dataDirectory ??= Path.Combine(Path.GetTempPath(), "signalstream-tests", Guid.NewGuid().ToString("N"));
         var dll = Path.Combine(AppContext.BaseDirectory, "SignalStream.Server.dll");
-        var start = new ProcessStartInfo("bash")
-        {
-            WorkingDirectory = AppContext.BaseDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add("-c");
-        start.ArgumentList.Add((fileLimit > 0 ? $"ulimit -n {fileLimit} && " : "") + "exec dotnet \"$0\" \"$@\"");
-        start.ArgumentList.Add(dll);
-        foreach (var arg in (string[])[
+        string[] arguments =
+        [
+            "-c", (fileLimit > 0 ? $"ulimit -n {fileLimit} && " : "") + "exec dotnet \"$0\" \"$@\"", dll,
             "--urls=http://127.0.0.1:0",
             $"--Data:Directory={dataDirectory}",
             $"--Auth:AdminApiKey={TestServer.AdminKey}",
@@ -74,26 +52,19 @@ public sealed partial class ChildServer : IAsyncDisposable
             "--Demo:SeedUsers=false",
             "--Logging:LogLevel:SignalStream.Server.Observability.RequestLogging=Information",
             "--Logging:Console:FormatterOptions:SingleLine=true",
-            .. settings])
-            start.ArgumentList.Add(arg);
-        start.Environment["DOTNET_gcServer"] = "0"; // one small heap: several of these run beside the tests
-
-        var process = Process.Start(start)!;
-        Live[process.Id] = process;
+            .. settings,
+        ];
         var listening = new TaskCompletionSource<Uri>(TaskCreationOptions.RunContinuationsAsynchronously);
         var output = new ConcurrentQueue<string>();
-        void OnLine(string? line)
+        void OnLine(string line)
         {
-            if (line is null) return;
             output.Enqueue(line);
             TestServer.AllLogs.Enqueue("[child] " + line);
             if (ListeningOn().Match(line) is { Success: true } m) listening.TrySetResult(new Uri(m.Groups[1].Value));
         }
-        process.OutputDataReceived += (_, e) => OnLine(e.Data);
-        process.ErrorDataReceived += (_, e) => OnLine(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        _ = process.WaitForExitAsync().ContinueWith(_ => listening.TrySetException(new InvalidOperationException("the server exited: " + string.Join('\n', output))), TaskScheduler.Default);
+        var process = ChildProcess.Start("server", "bash", arguments, logPath: null, AppContext.BaseDirectory, OnLine,
+            new Dictionary<string, string> { ["DOTNET_gcServer"] = "0" }); // one small heap: several of these run beside the tests
+        _ = process.WaitForExitAsync(Timeout.InfiniteTimeSpan).ContinueWith(_ => listening.TrySetException(new InvalidOperationException("the server exited: " + process.Tail)), TaskScheduler.Default);
 
         Uri baseUri;
         try
@@ -102,14 +73,10 @@ public sealed partial class ChildServer : IAsyncDisposable
         }
         catch
         {
-            if (!process.HasExited) process.Kill();
+            process.Dispose();
             throw;
         }
-        var child = new ChildServer(process, baseUri, dataDirectory, ownsData);
-        foreach (var line in output) child.Output.Enqueue(line);
-        process.OutputDataReceived += (_, e) => { if (e.Data is not null) child.Output.Enqueue(e.Data); };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) child.Output.Enqueue(e.Data); };
-        return child;
+        return new ChildServer(process, baseUri, dataDirectory, ownsData, output);
     }
 
     [GeneratedRegex(@"Now listening on: (http://\S+)")]
@@ -119,27 +86,10 @@ public sealed partial class ChildServer : IAsyncDisposable
     public int OpenDescriptors => Directory.GetFiles($"/proc/{Pid}/fd").Length;
 
     /// <summary>Sends a real signal, as an orchestrator would (<c>kill -TERM</c>, <c>kill -KILL</c>).</summary>
-    public void Signal(string signal)
-    {
-        using var kill = Process.Start("kill", ["-" + signal, Pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-        kill.WaitForExit();
-        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {Pid} failed");
-    }
+    public Task SignalAsync(string signal) => _process.SignalAsync(signal);
 
     /// <summary>True when the process exited within <paramref name="timeout"/>.</summary>
-    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await _process.WaitForExitAsync(cts.Token);
-            return true;
-        }
-        catch (OperationCanceledException)
-        {
-            return false;
-        }
-    }
+    public Task<bool> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
     public int ExitCode => _process.ExitCode;
 
@@ -174,17 +124,12 @@ public sealed partial class ChildServer : IAsyncDisposable
     public Task<RawWebSocket> ConnectRawAsync(string token, string query = "") =>
         RawWebSocket.ConnectAsync(BaseUri, Paths.Stream + (query.Length > 0 ? "?" + query : ""), [("Authorization", $"Bearer {token}")]);
 
-    public async ValueTask DisposeAsync()
+    public ValueTask DisposeAsync()
     {
         Http.Dispose();
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-            await WaitForExitAsync(TimeSpan.FromSeconds(10));
-        }
-        Live.TryRemove(_process.Id, out _);
-        _process.Dispose();
+        _process.Dispose(); // kills it if it still runs
         if (_ownsData)
             try { Directory.Delete(DataDirectory, recursive: true); } catch (IOException) { }
+        return ValueTask.CompletedTask;
     }
 }

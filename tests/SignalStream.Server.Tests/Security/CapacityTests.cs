@@ -121,7 +121,7 @@ public sealed class CapacityTests(ITestOutputHelper output)
 
             // SIGTERM with everyone connected and a signal just published: the signal, then 1001, then exit.
             var last = await server.PublishAsync();
-            server.Signal("TERM");
+            await server.SignalAsync("TERM");
             foreach (var socket in open)
             {
                 string text;

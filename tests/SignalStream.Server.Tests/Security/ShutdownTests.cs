@@ -111,7 +111,7 @@ public sealed class ShutdownTests
                 lastSeen = seen[^1];
                 Assert.Equal(acknowledged.Take(5), seen);
 
-                node.Signal("KILL"); // no shutdown, no 1001, no flush
+                await node.SignalAsync("KILL"); // no shutdown, no 1001, no flush
                 Assert.True(await node.WaitForExitAsync(TimeSpan.FromSeconds(10)));
                 Assert.Equal(0, await socket.ExpectCloseAsync()); // the socket just dies
             }

@@ -3,11 +3,12 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace SignalStream.Server.Tests.ScaleOut;
+namespace SignalStream.Server.Tests.Infrastructure;
 
 /// <summary>
-/// A real child process of the test host (a server node, Redis, nginx) whose output goes to a log
-/// file and a short in-memory tail. Every child still alive when the test host exits is killed.
+/// A real child process of the test host (a server, Redis, nginx) whose output goes to a short
+/// in-memory tail, a log file and a line callback, as asked. Every child still alive when the test
+/// host exits is killed.
 /// </summary>
 internal sealed class ChildProcess : IDisposable
 {
@@ -15,7 +16,8 @@ internal sealed class ChildProcess : IDisposable
     private static readonly ConcurrentDictionary<int, Process> Live = new();
 
     private readonly Process _process;
-    private readonly StreamWriter _log;
+    private readonly StreamWriter? _log;
+    private readonly Action<string>? _onLine;
     private readonly ConcurrentQueue<string> _tail = new();
 
     static ChildProcess()
@@ -30,11 +32,12 @@ internal sealed class ChildProcess : IDisposable
         };
     }
 
-    private ChildProcess(string name, Process process, StreamWriter log)
+    private ChildProcess(string name, Process process, StreamWriter? log, Action<string>? onLine)
     {
         Name = name;
         _process = process;
         _log = log;
+        _onLine = onLine;
     }
 
     public string Name { get; }
@@ -45,7 +48,10 @@ internal sealed class ChildProcess : IDisposable
     /// <summary>The last lines the process wrote, for failure messages.</summary>
     public string Tail => $"--- {Name} (pid {Pid}) ---{Environment.NewLine}{string.Join(Environment.NewLine, _tail)}";
 
-    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, string logPath, string? workingDirectory = null)
+    /// <param name="logPath">A file that gets every line; null for none.</param>
+    /// <param name="onLine">Called with every line, from the start (before this returns).</param>
+    public static ChildProcess Start(string name, string fileName, IEnumerable<string> arguments, string? logPath, string? workingDirectory = null,
+        Action<string>? onLine = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
@@ -56,10 +62,11 @@ internal sealed class ChildProcess : IDisposable
             RedirectStandardInput = false,
         };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>()) info.Environment[key] = value;
 
-        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var log = logPath is null ? null : new StreamWriter(logPath, append: true) { AutoFlush = true };
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
-        var child = new ChildProcess(name, process, log);
+        var child = new ChildProcess(name, process, log, onLine);
         process.OutputDataReceived += (_, e) => child.Write(e.Data);
         process.ErrorDataReceived += (_, e) => child.Write(e.Data);
         process.Start();
@@ -82,6 +89,7 @@ internal sealed class ChildProcess : IDisposable
     {
         using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { $"-{signal}", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!;
         await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -{signal} {Pid} failed");
     }
 
     /// <summary>True when the process exited within <paramref name="timeout"/>.</summary>
@@ -104,7 +112,7 @@ internal sealed class ChildProcess : IDisposable
         Kill();
         _process.WaitForExit(5000);
         _process.Dispose();
-        lock (_log) _log.Dispose();
+        if (_log is not null) lock (_log) _log.Dispose();
     }
 
     private void Write(string? line)
@@ -112,6 +120,8 @@ internal sealed class ChildProcess : IDisposable
         if (line is null) return;
         _tail.Enqueue(line);
         while (_tail.Count > TailLines) _tail.TryDequeue(out _);
+        _onLine?.Invoke(line);
+        if (_log is null) return;
         lock (_log)
         {
             try { _log.WriteLine(line); }
