@@ -355,8 +355,9 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     {
         var receivedClose = State == WebSocketState.CloseReceived;
         await CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
+        var discard = new byte[256]; // what the client still sends before its close is dropped
         while (!receivedClose)
-            receivedClose = (await ReceiveAsync(Memory<byte>.Empty, cancellationToken)).MessageType == WebSocketMessageType.Close;
+            receivedClose = (await ReceiveAsync(discard, cancellationToken)).MessageType == WebSocketMessageType.Close;
     }
 
     /// <summary>Drops the WebSocket without a close: a pending read ends. The connection itself is Kestrel's to close.</summary>

@@ -176,6 +176,20 @@ public sealed class PipeWebSocketTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CloseAsync_DropsWhatTheClientStillSends_UntilItsClose()
+    {
+        using var server = Server();
+        using var client = Client();
+        var closing = server.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+        await client.SendAsync("still talking"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        var (_, type) = await ReceiveMessageAsync(client);
+        Assert.Equal(WebSocketMessageType.Close, type);
+        await client.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "", CancellationToken.None);
+        await closing.WaitAsync(Timeout);
+        Assert.Equal((WebSocketState.Closed, WebSocketCloseStatus.NormalClosure), (server.State, server.CloseStatus));
+    }
+
+    [Fact]
     public async Task CloseReason_OverAControlFrame_IsCutBetweenCharacters()
     {
         using var server = Server();
