@@ -135,7 +135,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
                         _input.AdvanceTo(data.Start, data.End);
                         continue;
                     }
-                    var payload = new byte[h.Length];
+                    var payload = h.Length == 0 ? [] : new byte[h.Length];
                     data.Slice(headerLength, h.Length).CopyTo(payload);
                     _input.AdvanceTo(data.GetPosition(headerLength + h.Length));
                     Unmask(payload, h.Mask);
