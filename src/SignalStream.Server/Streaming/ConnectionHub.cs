@@ -120,6 +120,17 @@ public sealed class ConnectionHub
         lock (_gate) return [.. _byUser.Values.SelectMany(mine => mine)];
     }
 
+    /// <summary>The live connections into a list the caller keeps: a sweep every second allocates no array of them.</summary>
+    public void CopyTo(List<StreamConnection> into)
+    {
+        into.Clear();
+        lock (_gate)
+        {
+            into.EnsureCapacity(_count);
+            foreach (var mine in _byUser.Values) into.AddRange(mine);
+        }
+    }
+
     public HubStats GetStats()
     {
         lock (_gate)

@@ -21,6 +21,8 @@ public sealed class HubMaintenance(
     IHostApplicationLifetime lifetime,
     ILogger<HubMaintenance> logger) : BackgroundService
 {
+    private readonly List<StreamConnection> _swept = []; // reused by every sweep (one at a time)
+
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         // ApplicationStopping fires before Kestrel waits for requests to end, so sockets get their 1001 first.
@@ -40,12 +42,14 @@ public sealed class HubMaintenance(
         var now = time.GetUtcNow();
         var notice = TimeSpan.FromTicks(Math.Min(auth.Value.ExpiryNotice.Ticks, auth.Value.TokenLifetime.Ticks / 2));
         long depth = 0;
-        foreach (var connection in hub.Snapshot())
+        hub.CopyTo(_swept);
+        foreach (var connection in _swept)
         {
             connection.CheckToken(now, notice);
             connection.Heartbeat(time);
             depth += connection.QueueDepth;
         }
+        _swept.Clear(); // holds no connection until the next sweep
         metrics.OutboundQueueDepth.Set(depth);
     }
 

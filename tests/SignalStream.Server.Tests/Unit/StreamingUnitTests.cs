@@ -129,6 +129,19 @@ public sealed class HubTests
     }
 
     [Fact]
+    public void CopyTo_ReplacesTheListsContent_WithTheLiveConnections()
+    {
+        var hub = new ConnectionHub(new ServerMetrics());
+        var (a, b, gone) = (New("a"), New("b"), New("c"));
+        foreach (var c in new[] { a, b, gone }) hub.TryAdd(c, 1, 100, out _);
+        hub.Remove(gone);
+        var list = new List<StreamConnection> { gone };
+        hub.CopyTo(list);
+        Assert.Equal(new[] { a, b }.ToHashSet(), list.ToHashSet());
+        Assert.Equal(2, list.Count);
+    }
+
+    [Fact]
     public async Task TryAdd_FromManyThreadsAtOnce_NeverOvershootsCapacity()
     {
         var hub = new ConnectionHub(new ServerMetrics());
