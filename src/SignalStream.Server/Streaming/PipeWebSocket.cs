@@ -19,6 +19,7 @@ namespace SignalStream.Server.Streaming;
 /// a text message that is not UTF-8 is closed 1007 and any other protocol error (an unmasked
 /// client frame, reserved bits, an unknown opcode, a stray continuation...) 1002, then thrown as a
 /// <see cref="WebSocketException"/>; a received close is returned, and answered by the caller.
+/// Unlike ManagedWebSocket it holds the client's protocol pings to a rate (<see cref="KeepAlive.ClientPingsPerSecond"/>).
 /// </para>
 /// </summary>
 public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSocket
@@ -42,6 +43,8 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     private Decoder? _utf8; // only for a client that sends text
 
     private bool _sendingFragments;
+    private long _clientPingWindow; // Environment.TickCount64 at the start of the second the client's pings are counted in
+    private int _clientPings;
     private long _lastPingAt;
     private long _pongDueSince; // when the unanswered ping went out; 0 when none is
 
@@ -199,8 +202,10 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         switch (opcode)
         {
             case Opcode.Ping:
-                await SendLockedAsync(Opcode.Pong, payload, fin: true, CancellationToken.None);
-                return null;
+                var pings = CountClientPing();
+                if (pings > 2L * keepAlive.ClientPingsPerSecond) throw await FailAsync((WebSocketCloseStatus)Protocol.CloseCodes.RateLimited, "rate limited");
+                if (pings <= keepAlive.ClientPingsPerSecond) await SendLockedAsync(Opcode.Pong, payload, fin: true, CancellationToken.None);
+                return null; // over the rate: unanswered
             case Opcode.Pong:
                 Interlocked.Exchange(ref _pongDueSince, 0);
                 return null;
@@ -217,6 +222,14 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         else _closeStatus = WebSocketCloseStatus.Empty;
         _state = (int)(State == WebSocketState.CloseSent ? WebSocketState.Closed : WebSocketState.CloseReceived);
         return new ValueWebSocketReceiveResult(0, WebSocketMessageType.Close, true);
+    }
+
+    /// <summary>The client's pings so far in the current one-second window, this one included.</summary>
+    private int CountClientPing()
+    {
+        var now = Environment.TickCount64;
+        if (now - _clientPingWindow >= 1000) (_clientPingWindow, _clientPings) = (now, 0);
+        return ++_clientPings;
     }
 
     private static bool IsValidCloseCode(int code) => code is >= 1000 and <= 1003 or >= 1007 and <= 1014 or >= 3000 and <= 4999;
@@ -241,7 +254,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         }
     }
 
-    /// <summary>Sends the close for a protocol error (if none was sent), and gives the exception to throw.</summary>
+    /// <summary>Sends the close for a broken rule (if none was sent), and gives the exception to throw.</summary>
     private async ValueTask<WebSocketException> FailAsync(WebSocketCloseStatus status, string reason)
     {
         var wasOpen = State is WebSocketState.Open or WebSocketState.CloseReceived;
@@ -253,7 +266,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
             catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidOperationException) { }
         }
         _state = (int)WebSocketState.Aborted;
-        return new WebSocketException(WebSocketError.Faulted, $"protocol error: {reason}");
+        return new WebSocketException(WebSocketError.Faulted, $"closed {(int)status}: {reason}");
     }
 
     public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)

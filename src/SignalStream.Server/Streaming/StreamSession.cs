@@ -42,7 +42,8 @@ public sealed class StreamSession(
             if (options.SendBufferBytes > 0 && transport.Socket is { } tcp)
                 tcp.SendBufferSize = options.SendBufferBytes;
             // Ping every interval, then one more interval for the pong: a half-open socket is gone after two.
-            using var socket = await transport.AcceptAsync(new KeepAlive(options.HeartbeatInterval, options.HeartbeatInterval));
+            // The client's protocol pings are held to the message rate.
+            using var socket = await transport.AcceptAsync(new KeepAlive(options.HeartbeatInterval, options.HeartbeatInterval, options.MessagesPerSecond));
             metrics.Upgrades.WithLabels(transport.Path).Inc();
             // Sends carry no token (see StreamConnection), so a write stuck past the close timeout ends by aborting the transport.
             connection.Attach(socket, transport);

@@ -26,8 +26,12 @@ public sealed record UpgradeRequest(bool IsWebSocket, string? Origin, string Own
         new(IsWebSocket: true, head.Origin, $"http://{head.Host}", head.Authorization, new QueryCollection(QueryHelpers.ParseQuery(head.Query)));
 }
 
-/// <summary>Protocol pings every <paramref name="Interval"/>; a socket whose pong is <paramref name="Timeout"/> late is aborted.</summary>
-public readonly record struct KeepAlive(TimeSpan Interval, TimeSpan Timeout);
+/// <summary>
+/// Protocol pings every <paramref name="Interval"/>; a socket whose pong is <paramref name="Timeout"/> late is aborted.
+/// The client's own pings are answered up to <paramref name="ClientPingsPerSecond"/> a second, and a flood of more
+/// than twice that closes the socket 4003, as for messages (<see cref="PipeWebSocket"/> only: ManagedWebSocket answers every ping).
+/// </summary>
+public readonly record struct KeepAlive(TimeSpan Interval, TimeSpan Timeout, int ClientPingsPerSecond = int.MaxValue);
 
 /// <summary>How an admitted request becomes a WebSocket, and how it is cut off.</summary>
 public interface IStreamTransport

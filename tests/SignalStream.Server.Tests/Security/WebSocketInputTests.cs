@@ -237,6 +237,21 @@ public sealed class WebSocketInputTests(WebSocketInputTests.Fixture fixture) : I
     }
 
     [Fact]
+    public async Task ProtocolPingFlood_IsAnsweredUpToTheRate_ThenClosed4003()
+    {
+        await using var socket = await OpenAsync();
+        await socket.SendBytesAsync(Enumerable.Range(0, 60).SelectMany(i => RawWebSocket.EncodeFrame(RawFrame.Ping, [(byte)i])).ToArray());
+        var pongs = 0;
+        RawFrame? frame;
+        while ((frame = await socket.ReceiveFrameAsync()) is { Opcode: not RawFrame.Close })
+            if (frame.Opcode == RawFrame.Pong) pongs++;
+        Assert.NotNull(frame);
+        Assert.Equal(CloseCodes.RateLimited, frame.CloseCode);
+        Assert.Equal(20, pongs); // WebSockets:MessagesPerSecond
+        await AssertServerHealthyAsync();
+    }
+
+    [Fact]
     public async Task Messages_JustOverTheRate_GetRateLimitedErrors_AndTheSocketStays()
     {
         await using var socket = await _server.ConnectAsync(_user.Token);

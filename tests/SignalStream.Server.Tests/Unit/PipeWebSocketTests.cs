@@ -222,7 +222,7 @@ public sealed class PipeWebSocketTests : IAsyncLifetime
         using var server = Server();
         await SendRawAsync(frame);
         var thrown = await Assert.ThrowsAsync<WebSocketException>(() => ReceiveMessageAsync(server));
-        Assert.Contains("protocol error", thrown.Message, StringComparison.Ordinal);
+        Assert.Contains($"closed {code}", thrown.Message, StringComparison.Ordinal);
         var close = await ReadServerFrameAsync();
         Assert.True(close.Opcode == RawFrame.Close && close.CloseCode == code, $"{what}: got opcode {close.Opcode} code {close.CloseCode}");
         Assert.Equal((WebSocketState.Aborted, (WebSocketCloseStatus)code), (server.State, server.CloseStatus));
@@ -292,6 +292,23 @@ public sealed class PipeWebSocketTests : IAsyncLifetime
         }
         Assert.Equal(payloads.Select(Encoding.UTF8.GetString).ToHashSet(), texts);
         Assert.False(receiving.IsCompleted);
+    }
+
+    [Fact]
+    public async Task ClientPings_AreAnsweredUpToTheRate_AndAFloodCloses4003()
+    {
+        using var server = Server(Hourly with { ClientPingsPerSecond = 5 });
+        var receiving = server.ReceiveAsync(Memory<byte>.Empty, CancellationToken.None).AsTask();
+        // Eleven pings at once: five answered, five over the rate unanswered, the eleventh a flood.
+        await SendRawAsync([.. Enumerable.Range(0, 11).Select(i => RawWebSocket.EncodeFrame(RawFrame.Ping, [(byte)i]))]);
+        var thrown = await Assert.ThrowsAsync<WebSocketException>(() => receiving.WaitAsync(Timeout));
+        Assert.Contains("closed 4003", thrown.Message, StringComparison.Ordinal);
+
+        var frames = new List<RawFrame>();
+        RawFrame frame;
+        do frames.Add(frame = await ReadServerFrameAsync()); while (frame.Opcode != RawFrame.Close);
+        Assert.Equal([0, 1, 2, 3, 4], frames.Where(f => f.Opcode == RawFrame.Pong).Select(f => (int)f.Payload[0]));
+        Assert.Equal(4003, frames[^1].CloseCode);
     }
 
     [Fact]
