@@ -43,8 +43,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     private Decoder? _utf8; // only for a client that sends text
 
     private bool _sendingFragments;
-    private long _clientPingWindow; // Environment.TickCount64 at the start of the second the client's pings are counted in
-    private int _clientPings;
+    private RateWindow _clientPings;
     private long _lastPingAt;
     private long _pongDueSince; // when the unanswered ping went out; 0 when none is
 
@@ -202,9 +201,11 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         switch (opcode)
         {
             case Opcode.Ping:
-                var pings = CountClientPing();
-                if (pings > 2L * keepAlive.ClientPingsPerSecond) throw await FailAsync((WebSocketCloseStatus)Protocol.CloseCodes.RateLimited, "rate limited");
-                if (pings <= keepAlive.ClientPingsPerSecond) await SendLockedAsync(Opcode.Pong, payload, fin: true, CancellationToken.None);
+                switch (_clientPings.Count(keepAlive.ClientPingsPerSecond, TimeProvider.System))
+                {
+                    case FrameVerdict.Flood: throw await FailAsync((WebSocketCloseStatus)Protocol.CloseCodes.RateLimited, "rate limited");
+                    case FrameVerdict.Ok: await SendLockedAsync(Opcode.Pong, payload, fin: true, CancellationToken.None); break;
+                }
                 return null; // over the rate: unanswered
             case Opcode.Pong:
                 Interlocked.Exchange(ref _pongDueSince, 0);
@@ -222,14 +223,6 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         else _closeStatus = WebSocketCloseStatus.Empty;
         _state = (int)(State == WebSocketState.CloseSent ? WebSocketState.Closed : WebSocketState.CloseReceived);
         return new ValueWebSocketReceiveResult(0, WebSocketMessageType.Close, true);
-    }
-
-    /// <summary>The client's pings so far in the current one-second window, this one included.</summary>
-    private int CountClientPing()
-    {
-        var now = Environment.TickCount64;
-        if (now - _clientPingWindow >= 1000) (_clientPingWindow, _clientPings) = (now, 0);
-        return ++_clientPings;
     }
 
     private static bool IsValidCloseCode(int code) => code is >= 1000 and <= 1003 or >= 1007 and <= 1014 or >= 3000 and <= 4999;

@@ -229,30 +229,16 @@ public sealed class StreamSession(
     }
 }
 
-internal enum FrameVerdict { Ok, OverRate, Flood }
-
 /// <summary>
-/// Per-connection counters for the frame rules: a one-second window (over the rate: refused with
-/// an error; over twice the rate: a flood, closed 4003) and a count of bad frames.
+/// Per-connection counters for the frame rules: the message rate (<see cref="RateWindow"/>) and a
+/// count of bad frames.
 /// </summary>
 internal sealed class FrameBudget(WebSocketsOptions options, TimeProvider time)
 {
-    private long _windowStart = time.GetTimestamp();
-    private int _inWindow;
+    private RateWindow _messages;
     private int _bad;
 
-    public FrameVerdict CountMessage()
-    {
-        var now = time.GetTimestamp();
-        if (time.GetElapsedTime(_windowStart, now) >= TimeSpan.FromSeconds(1))
-        {
-            _windowStart = now;
-            _inWindow = 0;
-        }
-        _inWindow++;
-        if (_inWindow > 2 * options.MessagesPerSecond) return FrameVerdict.Flood;
-        return _inWindow > options.MessagesPerSecond ? FrameVerdict.OverRate : FrameVerdict.Ok;
-    }
+    public FrameVerdict CountMessage() => _messages.Count(options.MessagesPerSecond, time);
 
     /// <summary>True when the budget of bad frames is spent.</summary>
     public bool CountBadFrame() => ++_bad >= options.MaxBadFrames;
