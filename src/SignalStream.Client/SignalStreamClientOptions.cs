@@ -125,12 +125,6 @@ public sealed class SignalStreamClientOptions
             Fail("Symbols must not contain empty names.");
     }
 
-    internal static string[]? NormalizeSymbols(IEnumerable<string>? symbols)
-    {
-        var list = symbols?.Select(s => s.Trim()).Where(s => s.Length > 0).Distinct(StringComparer.Ordinal).ToArray();
-        return list is { Length: > 0 } ? list : null;
-    }
-
     internal static Uri StreamUri(Uri server, long? afterSeq, string[]? symbols)
     {
         var scheme = server.Scheme switch { "https" or "wss" => "wss", _ => "ws" };

@@ -1,14 +1,15 @@
-namespace SignalStream.Client.Internal;
+namespace SignalStream.Client.Delivery;
 
 /// <summary>
-/// The resume position and the de-duplication rule in one place: a signal is delivered only when its
-/// <c>seq</c> is greater than every <c>seq</c> delivered before, so replays, catch-up pages and polling
-/// may overlap freely and the consumer still sees each signal once, in order.
+/// Where the stream resumes, and the de-duplication rule, in one place: a signal is delivered only when
+/// its <c>seq</c> is greater than every <c>seq</c> delivered before, so replays, catch-up pages and polling
+/// may overlap freely and the consumer still sees each signal once, in order. Every connection resumes
+/// after <see cref="LastSeq"/>; anything that must move or forget the position belongs here.
 /// </summary>
-/// <remarks>Used from the client's connection loop only; not thread-safe for writers.</remarks>
-internal sealed class SequenceTracker(long? initial)
+/// <remarks>Written by the connection loop only; read from any thread.</remarks>
+internal sealed class ResumeState(long? afterSeq)
 {
-    private long _last = initial ?? -1;
+    private long _last = afterSeq ?? -1;
 
     /// <summary>Whether a resume position is known (given, seen, or learnt from <c>welcome</c>).</summary>
     public bool HasPosition => Volatile.Read(ref _last) >= 0;

@@ -1,16 +1,8 @@
-using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using SignalStream.Protocol;
 
-namespace SignalStream.Client.Internal;
-
-/// <summary>The credentials were refused.</summary>
-internal sealed class UnauthorizedException(int status, string message) : Exception(message)
-{
-    public int Status { get; } = status;
-}
+namespace SignalStream.Client.Rest;
 
 /// <summary>
 /// Tokens for every connection attempt: a provider (called each time), a login with user name and
@@ -72,64 +64,12 @@ internal sealed class TokenSource
         using var response = await _http.PostAsJsonAsync(Paths.Token.TrimStart('/'), new TokenRequest(_username, _password), ProtocolJson.Default.TokenRequest, ct).ConfigureAwait(false);
         if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.BadRequest)
             throw new UnauthorizedException((int)response.StatusCode, $"Login as '{_username}' was refused (HTTP {(int)response.StatusCode}).");
-        await RestApi.EnsureSuccessAsync(response, ct).ConfigureAwait(false);
+        await RestSignalList.EnsureSuccessAsync(response, ct).ConfigureAwait(false);
         var body = await response.Content.ReadFromJsonAsync(ProtocolJson.Default.TokenResponse, ct).ConfigureAwait(false)
             ?? throw new HttpRequestException("The token endpoint answered an empty body.");
         _currentExpires = _time.GetUtcNow() + TimeSpan.FromSeconds(Math.Max(0, body.ExpiresIn));
         Volatile.Write(ref _current, body.AccessToken);
         LastWasFresh = true;
         return body.AccessToken;
-    }
-}
-
-/// <summary>The REST calls the client needs: the signal list for catch-up and polling.</summary>
-internal sealed class RestApi(HttpClient http, TokenSource tokens)
-{
-    /// <summary>
-    /// One page of <c>GET /api/v1/signals</c>: with <paramref name="afterSeq"/>, the oldest signals after it;
-    /// without, the newest. A 401 renews the token once (when it can) and retries.
-    /// </summary>
-    public async Task<SignalPage> GetSignalsAsync(long? afterSeq, int limit, CancellationToken ct)
-    {
-        var query = "limit=" + limit.ToString(CultureInfo.InvariantCulture);
-        if (afterSeq is { } seq)
-            query += "&after_seq=" + seq.ToString(CultureInfo.InvariantCulture);
-        var path = Paths.Signals.TrimStart('/') + "?" + query;
-
-        for (var attempt = 0; ; attempt++)
-        {
-            var token = tokens.Current ?? await tokens.GetAsync(forceNew: false, ct).ConfigureAwait(false);
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await http.SendAsync(request, ct).ConfigureAwait(false);
-            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-            {
-                if (attempt == 0 && tokens.CanRenew && response.StatusCode == HttpStatusCode.Unauthorized)
-                {
-                    await tokens.GetAsync(forceNew: true, ct).ConfigureAwait(false);
-                    continue;
-                }
-                throw new UnauthorizedException((int)response.StatusCode, $"The signal list refused the token (HTTP {(int)response.StatusCode}).");
-            }
-            await EnsureSuccessAsync(response, ct).ConfigureAwait(false);
-            return await response.Content.ReadFromJsonAsync(ProtocolJson.Default.SignalPage, ct).ConfigureAwait(false)
-                ?? throw new HttpRequestException("The signal list answered an empty body.");
-        }
-    }
-
-    public static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        if (response.IsSuccessStatusCode)
-            return;
-        string detail = "";
-        try
-        {
-            var text = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
-            detail = text.Length > 300 ? text[..300] : text;
-        }
-        catch (HttpRequestException)
-        {
-        }
-        throw new HttpRequestException($"HTTP {(int)response.StatusCode} from {response.RequestMessage?.RequestUri?.AbsolutePath}: {detail}", null, response.StatusCode);
     }
 }

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SignalStream.Protocol;
 
-namespace SignalStream.Client.Internal;
+namespace SignalStream.Client.Delivery;
 
 /// <summary>Reads server frames and writes client frames with the protocol's source-generated serializers.</summary>
 internal static class FrameParser

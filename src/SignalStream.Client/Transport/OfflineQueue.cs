@@ -1,12 +1,12 @@
 using SignalStream.Protocol;
 
-namespace SignalStream.Client.Internal;
+namespace SignalStream.Client.Transport;
 
 /// <summary>
 /// Client-to-server messages sent while disconnected, kept in order and bounded: when full, the oldest
 /// message is dropped (a later <c>subscribe</c> supersedes an earlier one, and a stale <c>ping</c> is worthless).
 /// </summary>
-/// <remarks>Callers serialize access (the client holds its send lock).</remarks>
+/// <remarks>Callers serialize access (the <see cref="Outbox"/> holds its send lock).</remarks>
 internal sealed class OfflineQueue(int capacity)
 {
     private readonly Queue<ClientMessage> _items = new();
