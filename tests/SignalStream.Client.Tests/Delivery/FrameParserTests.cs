@@ -1,9 +1,11 @@
 using System.Text;
-using SignalStream.Client.Internal;
+using SignalStream.Client.Delivery;
 using SignalStream.Protocol;
+using SignalStream.Client.Tests.Infrastructure;
 
-namespace SignalStream.Client.Tests.Unit;
+namespace SignalStream.Client.Tests.Delivery;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public class FrameParserTests
 {
     private static bool Parse(string json, out ServerMessage message, out string? error) =>

@@ -2,14 +2,15 @@ using Microsoft.Extensions.Time.Testing;
 using SignalStream.Client.Tests.Infrastructure;
 using SignalStream.Protocol;
 
-namespace SignalStream.Client.Tests.Behaviour;
+namespace SignalStream.Client.Tests;
 
 /// <summary>
 /// The client against a scripted server on a real loopback socket: every frame the client sees is
 /// chosen by the test, so resume, de-duplication, resync, the offline queue, heartbeats, refresh and
 /// polling are checked exactly.
 /// </summary>
-public sealed class ClientBehaviourTests : IAsyncLifetime
+[Trait(TestKinds.Name, TestKinds.Functional)]
+public sealed class SignalStreamClientTests : IAsyncLifetime
 {
     private FakeSignalServer _server = null!;
     private readonly List<SignalStreamClient> _clients = [];

@@ -1,5 +1,8 @@
-namespace SignalStream.Client.Tests.Unit;
+using SignalStream.Client.Tests.Infrastructure;
 
+namespace SignalStream.Client.Tests;
+
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public class OptionsTests
 {
     [Fact]
@@ -53,12 +56,4 @@ public class OptionsTests
     [InlineData("wss://h/base", "https://h/base/")]
     public void HttpBase_IsADirectory(string server, string expected) =>
         Assert.Equal(expected, SignalStreamClientOptions.HttpBase(new Uri(server)).AbsoluteUri);
-
-    [Fact]
-    public void NormalizeSymbols_EmptyMeansAll()
-    {
-        Assert.Null(SignalStreamClientOptions.NormalizeSymbols([]));
-        Assert.Null(SignalStreamClientOptions.NormalizeSymbols([" ", ""]));
-        Assert.Equal(["BTC-USD"], SignalStreamClientOptions.NormalizeSymbols([" BTC-USD", "BTC-USD"])!);
-    }
 }

@@ -1,8 +1,10 @@
-using SignalStream.Client.Internal;
+using SignalStream.Client.Transport;
 using SignalStream.Protocol;
+using SignalStream.Client.Tests.Infrastructure;
 
-namespace SignalStream.Client.Tests.Unit;
+namespace SignalStream.Client.Tests.Transport;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public class OfflineQueueTests
 {
     private static ClientMessage Ping(double ts) => new() { Type = MessageTypes.Ping, Ts = ts };

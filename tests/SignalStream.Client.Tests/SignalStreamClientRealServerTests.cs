@@ -3,14 +3,7 @@ using SignalStream.Client.Tests.Infrastructure;
 using SignalStream.Protocol;
 using Xunit.Abstractions;
 
-namespace SignalStream.Client.Tests.Integration;
-
-[CollectionDefinition(Name)]
-public sealed class RealServerCollection
-{
-    /// <summary>Real-server tests run one at a time: each starts a server process, and the machine has two cores.</summary>
-    public const string Name = "real server";
-}
+namespace SignalStream.Client.Tests;
 
 /// <summary>
 /// The client against the real server process on a loopback port, through crashes, restarts, dropped
@@ -18,7 +11,8 @@ public sealed class RealServerCollection
 /// with the server's own REST list for that user: every visible signal exactly once, in seq order.
 /// </summary>
 [Collection(RealServerCollection.Name)]
-public sealed class RealServerStreamTests(ITestOutputHelper output) : IAsyncLifetime
+[Trait(TestKinds.Name, TestKinds.RealServer)]
+public sealed class SignalStreamClientRealServerTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const string Password = "correct horse battery";
     private readonly List<IAsyncDisposable> _cleanup = [];

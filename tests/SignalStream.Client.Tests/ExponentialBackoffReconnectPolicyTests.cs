@@ -1,7 +1,9 @@
 using SignalStream.Protocol;
+using SignalStream.Client.Tests.Infrastructure;
 
-namespace SignalStream.Client.Tests.Unit;
+namespace SignalStream.Client.Tests;
 
+[Trait(TestKinds.Name, TestKinds.Unit)]
 public class ExponentialBackoffReconnectPolicyTests
 {
     private static ReconnectContext Lost(int retries, int? close = null, DisconnectReason reason = DisconnectReason.ConnectionFailed) =>
