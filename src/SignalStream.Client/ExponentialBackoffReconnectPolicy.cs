@@ -3,49 +3,6 @@ using SignalStream.Protocol;
 namespace SignalStream.Client;
 
 /// <summary>
-/// Decides whether the client reconnects after losing (or failing to open) its connection, and after how long.
-/// Replace it through <see cref="SignalStreamClientOptions.ReconnectPolicy"/>.
-/// </summary>
-public interface IReconnectPolicy
-{
-    /// <summary>The delay before the next attempt, or null to stop for good.</summary>
-    /// <param name="context">Why the connection ended and how many attempts failed since the last good one.</param>
-    TimeSpan? NextRetryDelay(ReconnectContext context);
-}
-
-/// <summary>Why a connection ended or could not be opened.</summary>
-public enum DisconnectReason
-{
-    /// <summary>The server closed the connection; see <see cref="ReconnectContext.CloseStatus"/>.</summary>
-    Closed,
-    /// <summary>The server could not be reached, or the connection broke without a close frame.</summary>
-    ConnectionFailed,
-    /// <summary>The server answered the upgrade with an HTTP error (not 401/403): the client polls REST meanwhile.</summary>
-    UpgradeRefused,
-    /// <summary>The credentials were refused (401 or 403, or a login that failed).</summary>
-    Unauthorized,
-    /// <summary>No frame arrived for two heartbeat intervals.</summary>
-    HeartbeatTimeout,
-}
-
-/// <summary>What a <see cref="IReconnectPolicy"/> decides from.</summary>
-/// <param name="PreviousRetryCount">Attempts that failed since the last connection that reached <c>welcome</c> (0 right after losing a good connection).</param>
-/// <param name="ElapsedTime">Time since the last good connection was lost.</param>
-/// <param name="Reason">Why the connection ended.</param>
-/// <param name="CloseStatus">The WebSocket close code, when the server closed the connection.</param>
-/// <param name="CloseDescription">The server's close reason text, if any.</param>
-/// <param name="HttpStatusCode">The HTTP status of a refused upgrade, if any.</param>
-/// <param name="Exception">The error, if one was thrown.</param>
-public sealed record ReconnectContext(
-    int PreviousRetryCount,
-    TimeSpan ElapsedTime,
-    DisconnectReason Reason,
-    int? CloseStatus = null,
-    string? CloseDescription = null,
-    int? HttpStatusCode = null,
-    Exception? Exception = null);
-
-/// <summary>
 /// The default policy: exponential backoff from <see cref="InitialDelay"/> doubling up to <see cref="MaxDelay"/>,
 /// with full jitter (a uniform delay between zero and the current ceiling), retrying forever. It stops on
 /// close codes that say not to reconnect (1000, 1003, 1007, 1009 and 4500-4999) and on refused credentials;
