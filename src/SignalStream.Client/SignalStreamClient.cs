@@ -33,7 +33,6 @@ public sealed class SignalStreamClient : IAsyncDisposable
     // WebSocketTransport, or the PollingFallback while the socket is refused), the MessageDispatcher
     // turns frames into deliveries and events, ResumeState holds the position and the de-duplication
     // rule, and the Outbox sends or queues what the consumer sends.
-    private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly HttpClient _http;
     private readonly ClientEvents _events;
@@ -55,7 +54,7 @@ public sealed class SignalStreamClient : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
-        _logger = logger ?? NullLogger.Instance;
+        logger ??= NullLogger.Instance;
         _time = options.TimeProvider;
 
         _http = options.HttpMessageHandler is { } handler
@@ -68,18 +67,18 @@ public sealed class SignalStreamClient : IAsyncDisposable
         var tokens = new TokenSource(options, _http);
         var signalList = new RestSignalList(_http, tokens);
 
-        _events = new ClientEvents(this, _logger);
+        _events = new ClientEvents(this, logger);
         _resume = new ResumeState(options.AfterSeq);
         _symbols = new SymbolFilter(options.Symbols);
-        _status = new ConnectionStatus(_events, _resume, _time, _logger);
-        _delivery = new SignalDelivery(_resume, _symbols, _events, options.ReaderBufferCapacity, _logger);
-        _outbox = new Outbox(options.OfflineQueueCapacity, _logger);
+        _status = new ConnectionStatus(_events, _resume, _time, logger);
+        _delivery = new SignalDelivery(_resume, _symbols, _events, options.ReaderBufferCapacity, logger);
+        _outbox = new Outbox(options.OfflineQueueCapacity, logger);
         var catchUp = new RestCatchUp(signalList, _resume, _delivery, options.PageSize);
-        var dispatcher = new MessageDispatcher(_delivery, catchUp, _resume, _status, _events, _logger);
+        var dispatcher = new MessageDispatcher(_delivery, catchUp, _resume, _status, _events, logger);
         _loop = new ConnectionLoop(
-            new WebSocketTransport(WebSocketSettings.From(options), tokens, _resume, _symbols, dispatcher, _outbox, _time, _logger),
-            new PollingFallback(catchUp, _resume, _status, options.PollingInterval, _time, _logger),
-            options.ReconnectPolicy, _status, _time, _logger);
+            new WebSocketTransport(WebSocketSettings.From(options), tokens, _resume, _symbols, dispatcher, _outbox, _time, logger),
+            new PollingFallback(catchUp, _resume, _status, options.PollingInterval, _time, logger),
+            options.ReconnectPolicy, _status, _time, logger);
     }
 
     /// <summary>A signal was delivered (before it is handed to <see cref="ReadAllAsync"/>). Raised on the connection loop.</summary>
