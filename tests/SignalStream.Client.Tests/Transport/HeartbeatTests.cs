@@ -75,4 +75,23 @@ public sealed class HeartbeatTests
         await run.WaitAsync(TestTimeouts.Default);
         Assert.False(_ws.Aborted);
     }
+
+    [Fact]
+    public async Task RunAsync_DeadOnlyAfterTwoFullIntervalsOfSilence()
+    {
+        var heartbeat = NewHeartbeat();
+        var run = heartbeat.RunAsync(Interval, CancellationToken.None);
+        _time.Advance(Interval / 2);
+        heartbeat.MarkReceived(); // the last frame ever, at 5 s
+        _time.Advance(Interval / 2);
+        await _ws.NextSentAsync(); // 10 s: ping
+        _time.Advance(Interval);
+        await _ws.NextSentAsync(); // 20 s: 15 s of silence is not yet two intervals: ping again
+        Assert.False(_ws.Aborted);
+
+        _time.Advance(Interval); // 30 s: 25 s of silence, pinged meanwhile: dead
+        await run.WaitAsync(TestTimeouts.Default);
+        Assert.True(heartbeat.TimedOut);
+        Assert.Equal(2, _ws.Sent.Count);
+    }
 }
