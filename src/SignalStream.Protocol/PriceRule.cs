@@ -7,8 +7,10 @@ namespace SignalStream.Protocol;
 /// </summary>
 public static class PriceRule
 {
-    /// <summary>The broken parts of the rule as (field, message) pairs; none when the prices agree or are not given.</summary>
-    /// <param name="side">BUY or SELL (any case); another side breaks nothing here.</param>
+    /// <summary>
+    /// The broken parts of the rule as (field, message) pairs; none when the prices agree, when the entry price is not
+    /// given, or when the side is neither BUY nor SELL (any case): that is another rule's refusal.
+    /// </summary>
     public static IEnumerable<(string Field, string Message)> Violations(string? side, decimal? entryPrice, decimal? stopLoss, decimal? takeProfit)
     {
         var buy = string.Equals(side, "BUY", StringComparison.OrdinalIgnoreCase);
