@@ -24,7 +24,7 @@ internal static class UsageErrors
 
         var error = parse.Errors[0];
         if (error.SymbolResult is OptionResult { Tokens.Count: > 0 } option && Kind(option.Option.ValueType) is { } kind)
-            return $"{option.Option.Name} takes {kind}, and '{option.Tokens[0].Value}' is not one";
+            return $"{option.IdentifierToken?.Value ?? option.Option.Name} takes {kind}, and '{option.Tokens[0].Value}' is not one";
         if (error.SymbolResult is ArgumentResult { Tokens.Count: > 0 } argument && Kind(argument.Argument.ValueType) is { } argKind)
             return $"<{argument.Argument.Name}> takes {argKind}, and '{argument.Tokens[0].Value}' is not one";
         if (command.Subcommands.Count > 0 && command.Action is null)

@@ -196,8 +196,8 @@ internal sealed class TailPrinter
     private readonly bool _json;
     private readonly IAnsiConsole _out;
     private readonly IAnsiConsole _err;
-    private int? _width = -1; // the width the header was last written for; -1 before the first row
-    private TailTable? _table;
+    private TailTable? _table; // the columns of the last header written, for _width
+    private int? _width;
     private bool _tierAnnounced;
 
     public TailPrinter(CliContext ctx, bool json)

@@ -53,12 +53,13 @@ internal sealed class TailTable
     public IEnumerable<string> Headers => _columns.Select(c => c.Header);
 
     /// <summary>The header line.</summary>
-    public string HeaderLine() => string.Join(Gap, _columns.Select(c => Fit(c, c.Header)));
+    public string HeaderLine() => Joined(_columns.Select(c => Fit(c, c.Header)));
 
     /// <summary>One signal's cells, padded to their columns, with the header each belongs to.</summary>
     public IEnumerable<(string Header, string Text)> Cells(Signal signal) => _columns.Select(c => (c.Header, Fit(c, c.Value(signal))));
 
-    public static string Joined(IEnumerable<string> cells) => string.Join(Gap, cells);
+    /// <summary>Cells as one line, without the padding of the last one.</summary>
+    public static string Joined(IEnumerable<string> cells) => string.Join(Gap, cells).TrimEnd();
 
     private static int LineWidth(IEnumerable<Column> columns) => columns.Sum(c => c.Width + Gap.Length) - Gap.Length;
 
