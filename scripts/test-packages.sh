@@ -26,9 +26,12 @@ FEED=$WORK/feed
 export NUGET_PACKAGES=$WORK/packages
 
 echo "==> packing into a local feed"
+# Packing the tool builds it and the libraries it references (again if needed, so the assemblies carry the
+# version of the commit they are packed at); the libraries are then packed from that build.
+dotnet pack src/SignalStream.Cli -c Release -nologo -v q -o "$FEED"
+dotnet pack src/SignalStream.Client -c Release -nologo -v q --no-build -o "$FEED"
+dotnet pack src/SignalStream.Protocol -c Release -nologo -v q --no-build -o "$FEED"
 for id in SignalStream.Protocol SignalStream.Client SignalStream.Cli; do
-  # Built again if needed, so the assemblies carry the version of the commit they are packed at.
-  dotnet pack "src/$id" -c Release -nologo -v q -o "$FEED"
   ls "$FEED/$id".*.nupkg >/dev/null 2>&1 || fail "no $id package"
   ls "$FEED/$id".*.snupkg >/dev/null 2>&1 || fail "no $id symbols package"
 done
