@@ -1,4 +1,5 @@
 using SignalStream.Protocol;
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;
 using SignalStream.Server.Streaming;

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using SignalStream.Protocol;
+using SignalStream.Server.Observability;
 using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Functional;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SignalStream.Protocol;
+using SignalStream.Server.Storage;
 using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Functional;

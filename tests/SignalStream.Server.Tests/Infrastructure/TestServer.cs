@@ -12,6 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SignalStream.Protocol;
 using SignalStream.Server.Hosting;
+using SignalStream.Server.Observability;
 
 namespace SignalStream.Server.Tests.Infrastructure;
 

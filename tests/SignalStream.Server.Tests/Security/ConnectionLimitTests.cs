@@ -1,5 +1,6 @@
 using System.Net;
 using SignalStream.Protocol;
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Streaming;
 using SignalStream.Server.Tests.Infrastructure;
 

@@ -7,6 +7,7 @@ using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using SignalStream.Server.Streaming;
 using SignalStream.Server.Tests.Infrastructure;
+using SignalStream.Server.Transport;
 
 namespace SignalStream.Server.Tests.Unit;
 

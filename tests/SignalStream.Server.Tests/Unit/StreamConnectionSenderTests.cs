@@ -1,9 +1,11 @@
 using System.Net.WebSockets;
 using System.Text;
 using SignalStream.Protocol;
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Streaming;
 using SignalStream.Server.Tests.Infrastructure;
+using SignalStream.Server.Transport;
 
 namespace SignalStream.Server.Tests.Unit;
 
@@ -31,6 +33,20 @@ public sealed class StreamConnectionSenderTests
         connection.Offer(Frame(1));
         Assert.Equal(["{\"seq\":1}"], socket.Written);
         Assert.Equal(0, connection.QueueDepth);
+    }
+
+    [Fact]
+    public void Heartbeat_GoesToTheTransport_UntilDetached()
+    {
+        var connection = new StreamConnection("user", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.UtcNow.AddHours(1), 16, 16, new ServerMetrics());
+        var transport = new FakeTransport();
+        connection.Attach(new ScriptedSocket(), transport);
+        connection.Heartbeat(TimeProvider.System);
+        Assert.Equal(1, transport.Heartbeats);
+
+        connection.Detach();
+        connection.Heartbeat(TimeProvider.System);
+        Assert.Equal(1, transport.Heartbeats);
     }
 
     [Fact]
@@ -134,6 +150,8 @@ public sealed class StreamConnectionSenderTests
         public CancellationToken Closed => CancellationToken.None;
         public System.Net.Sockets.Socket? Socket => null;
         public Task<WebSocket> AcceptAsync(KeepAlive keepAlive) => throw new NotSupportedException();
+        public int Heartbeats;
+        public void Heartbeat(TimeProvider time) => Heartbeats++;
         public void Abort()
         {
             Interlocked.Increment(ref Aborts);

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Options;
+using SignalStream.Protocol;
+using SignalStream.Server.Auth;
+using SignalStream.Server.Fanout;
+using SignalStream.Server.Hosting;
+using SignalStream.Server.Observability;
+using SignalStream.Server.Storage;
+using SignalStream.Server.Users;
+
+namespace SignalStream.Server.Streaming;
+
+/// <summary>A stream that holds its connection slot, ready to be accepted.</summary>
+public readonly record struct AdmittedStream(StreamConnection Connection, Storage.UserRecord User, long LastSeq, long AfterSeq);
+
+/// <summary>Either admitted or refused.</summary>
+public readonly record struct Admission(AdmittedStream? Admitted, StreamRefusal? Refusal);
