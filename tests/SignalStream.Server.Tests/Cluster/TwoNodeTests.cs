@@ -9,6 +9,7 @@ using StackExchange.Redis;
 namespace SignalStream.Server.Tests.Cluster;
 
 /// <summary>Two in-process nodes sharing a real PostgreSQL database and a real Redis.</summary>
+[Trait("Kind", "ScaleOut")]
 public sealed class TwoNodeTests : IAsyncLifetime
 {
     private TestServer _a = null!;

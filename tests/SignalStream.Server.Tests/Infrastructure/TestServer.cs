@@ -282,5 +282,3 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 }
-
-public sealed record TestUser(string Id, string Username, Tier Tier, string Token);
