@@ -1,4 +1,3 @@
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Http;
 
 namespace SignalStream.Server.Auth;

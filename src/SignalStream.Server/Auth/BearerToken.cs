@@ -1,7 +1,3 @@
-using System.Data.Common;
-using System.Net.Mime;
-using System.Text.Json;
-
 namespace SignalStream.Server.Auth;
 
 /// <summary>Reads <c>Authorization: Bearer</c>.</summary>

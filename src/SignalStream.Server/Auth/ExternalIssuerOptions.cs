@@ -1,5 +1,3 @@
-using SignalStream.Protocol;
-
 namespace SignalStream.Server.Auth;
 
 /// <summary>A trusted external identity provider whose tokens may be exchanged for ours.</summary>

@@ -1,8 +1,3 @@
-using System.Collections.Concurrent;
-using System.Security.Cryptography;
-using Microsoft.Extensions.Options;
-using SignalStream.Server.Hosting;
-
 namespace SignalStream.Server.Auth;
 
 /// <summary>Single-use WebSocket tickets: they keep long-lived tokens out of URLs and logs.</summary>

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
-using SignalStream.Server.Hosting;
 
 namespace SignalStream.Server.Auth;
 

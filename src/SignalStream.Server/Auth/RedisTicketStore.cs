@@ -1,10 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
-using SignalStream.Server.Auth;
 using SignalStream.Server.Cluster;
-using SignalStream.Server.Hosting;
-using StackExchange.Redis;
 
 namespace SignalStream.Server.Auth;
 

@@ -1,8 +1,6 @@
 using System.Globalization;
 using SignalStream.Protocol;
-using SignalStream.Server.Backplane;
 using SignalStream.Server.Cluster;
-using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;
 using StackExchange.Redis;

@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Fanout;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Streaming;
 using StackExchange.Redis;

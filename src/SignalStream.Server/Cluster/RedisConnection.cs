@@ -1,6 +1,5 @@
 using Microsoft.Extensions.Options;
 using SignalStream.Server.Backplane;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Observability;
 using StackExchange.Redis;
 

@@ -1,6 +1,3 @@
-using Microsoft.Extensions.Options;
-using SignalStream.Server.Hosting;
-using SignalStream.Server.Observability;
 using StackExchange.Redis;
 
 namespace SignalStream.Server.Cluster;

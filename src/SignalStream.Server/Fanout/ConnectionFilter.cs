@@ -1,9 +1,5 @@
 using System.Collections.Frozen;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using SignalStream.Protocol;
-using SignalStream.Server.Storage;
 
 namespace SignalStream.Server.Fanout;
 

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Streaming;
 

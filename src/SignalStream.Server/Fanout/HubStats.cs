@@ -1,8 +1,3 @@
-using System.Threading.Channels;
-using SignalStream.Protocol;
-using SignalStream.Server.Observability;
-using SignalStream.Server.Storage;
-
 namespace SignalStream.Server.Fanout;
 
 /// <summary>A consistent count of this node's connections.</summary>

@@ -1,6 +1,4 @@
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Storage;
-using SignalStream.Server.Transport;
 
 namespace SignalStream.Server.Fanout;
 

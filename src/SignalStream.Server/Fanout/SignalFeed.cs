@@ -4,7 +4,6 @@ using SignalStream.Server.Backplane;
 using SignalStream.Server.Http;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;
-using SignalStream.Server.Streaming;
 
 namespace SignalStream.Server.Fanout;
 

@@ -1,4 +1,3 @@
-using SignalStream.Protocol;
 using SignalStream.Server.Auth;
 using SignalStream.Server.Backplane;
 using SignalStream.Server.Cluster;

@@ -1,6 +1,4 @@
 using System.Data.Common;
-using System.Net.Mime;
-using System.Text.Json;
 
 namespace SignalStream.Server.Http;
 

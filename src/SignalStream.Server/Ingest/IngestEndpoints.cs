@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Http;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Streaming;

@@ -1,5 +1,3 @@
-using SignalStream.Server.Fanout;
-
 namespace SignalStream.Server.Observability;
 
 /// <summary>

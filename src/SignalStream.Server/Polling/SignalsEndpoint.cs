@@ -2,7 +2,6 @@ using System.Text.Json;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
 using SignalStream.Server.Fanout;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Http;
 using SignalStream.Server.Storage;
 using SignalStream.Server.Users;

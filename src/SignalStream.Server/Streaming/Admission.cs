@@ -1,11 +1,4 @@
-using Microsoft.Extensions.Options;
-using SignalStream.Protocol;
-using SignalStream.Server.Auth;
 using SignalStream.Server.Fanout;
-using SignalStream.Server.Hosting;
-using SignalStream.Server.Observability;
-using SignalStream.Server.Storage;
-using SignalStream.Server.Users;
 
 namespace SignalStream.Server.Streaming;
 

@@ -1,14 +1,4 @@
-using System.Buffers;
-using System.Net.WebSockets;
-using System.Text.Json;
-using Microsoft.Extensions.Options;
-using SignalStream.Protocol;
-using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
-using SignalStream.Server.Observability;
-using SignalStream.Server.Storage;
 using SignalStream.Server.Transport;
-using SignalStream.Server.Users;
 
 namespace SignalStream.Server.Streaming;
 

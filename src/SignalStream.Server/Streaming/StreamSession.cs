@@ -5,10 +5,8 @@ using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
 using SignalStream.Server.Fanout;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Http;
 using SignalStream.Server.Observability;
-using SignalStream.Server.Storage;
 using SignalStream.Server.Transport;
 using SignalStream.Server.Users;
 

@@ -1,6 +1,5 @@
 using System.Net;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 
 namespace SignalStream.Server.Transport;
 

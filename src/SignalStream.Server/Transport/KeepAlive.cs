@@ -1,8 +1,3 @@
-using System.Net.Sockets;
-using System.Net.WebSockets;
-using Microsoft.AspNetCore.Connections.Features;
-using Microsoft.AspNetCore.WebUtilities;
-
 namespace SignalStream.Server.Transport;
 
 /// <summary>

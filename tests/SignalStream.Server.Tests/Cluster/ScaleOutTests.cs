@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.WebSockets;
 using SignalStream.Protocol;
-using SignalStream.Server.Http;
 using SignalStream.Server.Tests.Infrastructure;
 using Xunit.Abstractions;
 

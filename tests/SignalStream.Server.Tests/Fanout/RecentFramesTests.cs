@@ -1,9 +1,6 @@
 using System.Text;
 using SignalStream.Server.Fanout;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Storage;
-using SignalStream.Server.Streaming;
-using SignalStream.Server.Transport;
 
 namespace SignalStream.Server.Tests.Fanout;
 

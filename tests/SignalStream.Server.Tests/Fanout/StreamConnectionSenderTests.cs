@@ -3,7 +3,6 @@ using System.Text;
 using SignalStream.Protocol;
 using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
-using SignalStream.Server.Streaming;
 using SignalStream.Server.Tests.Infrastructure;
 using SignalStream.Server.Transport;
 

@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using SignalStream.Protocol;
-using SignalStream.Server.Observability;
 
 namespace SignalStream.Server.Tests.Infrastructure;
 

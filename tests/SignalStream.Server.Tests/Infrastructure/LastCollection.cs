@@ -1,9 +1,3 @@
-using System.Net;
-using System.Net.Http.Json;
-using System.Text.RegularExpressions;
-using SignalStream.Protocol;
-using SignalStream.Server.Tests.Infrastructure;
-
 namespace SignalStream.Server.Tests.Infrastructure;
 
 /// <summary>

@@ -1,9 +1,4 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using SignalStream.Protocol;
-using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Infrastructure;
 

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using SignalStream.Protocol;
-using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Infrastructure;
 

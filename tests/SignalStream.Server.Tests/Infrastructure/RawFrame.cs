@@ -1,6 +1,4 @@
 using System.Buffers.Binary;
-using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace SignalStream.Server.Tests.Infrastructure;

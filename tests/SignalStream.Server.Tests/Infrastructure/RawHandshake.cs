@@ -1,8 +1,3 @@
-using System.Buffers.Binary;
-using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
-
 namespace SignalStream.Server.Tests.Infrastructure;
 
 /// <summary>How the upgrade request goes out, beyond the headers.</summary>

@@ -1,9 +1,9 @@
-using System.Text.Json;
-using System.Net;
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace SignalStream.Server.Tests.Infrastructure;
 

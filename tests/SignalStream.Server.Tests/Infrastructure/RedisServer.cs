@@ -1,9 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Http.Json;
-using Npgsql;
-using SignalStream.Protocol;
-using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Infrastructure;
 

@@ -3,7 +3,6 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using SignalStream.Protocol;
-using SignalStream.Server.Http;
 
 namespace SignalStream.Server.Tests.Infrastructure;
 

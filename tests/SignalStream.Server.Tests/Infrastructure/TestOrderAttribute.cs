@@ -1,6 +1,3 @@
-using Xunit.Abstractions;
-using Xunit.Sdk;
-
 namespace SignalStream.Server.Tests.Infrastructure;
 
 /// <summary>Where a test runs among the tests of its class (lowest first; unmarked tests last).</summary>

@@ -4,7 +4,6 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using SignalStream.Protocol;
-using SignalStream.Server.Storage;
 using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Ingest;

@@ -1,12 +1,4 @@
-using System.Text;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Time.Testing;
-using SignalStream.Protocol;
-using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
-using SignalStream.Server.Storage;
-using SignalStream.Server.Streaming;
-using SignalStream.Server.Users;
 
 namespace SignalStream.Server.Tests.Observability;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using SignalStream.Protocol;
-using SignalStream.Server.Ingest;
 
 namespace SignalStream.Server.Tests.Protocol;
 

@@ -1,7 +1,4 @@
 using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
-using SignalStream.Protocol;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Storage;
 using SignalStream.Server.Tests.Infrastructure;
 

@@ -1,9 +1,6 @@
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
-using SignalStream.Protocol;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Storage;
-using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Storage;
 

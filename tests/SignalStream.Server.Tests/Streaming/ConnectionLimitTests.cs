@@ -1,7 +1,6 @@
 using System.Net;
 using SignalStream.Protocol;
 using SignalStream.Server.Fanout;
-using SignalStream.Server.Streaming;
 using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Streaming;
@@ -82,16 +81,27 @@ public sealed class ConnectionLimitTests(ConnectionLimitTests.Fixture fixture) :
         {
             var raw = await Server.ConnectRawAsync(bearer: user.Token);
             Assert.Equal(101, raw.Status);
+            async Task CloseHandshake()
+            {
+                await raw.SendCloseAsync();
+                Assert.Equal(CloseCodes.Normal, await raw.ExpectCloseAsync());
+                await raw.DisposeAsync();
+            }
+            Task TcpFin() // no close frame
+            {
+                raw.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Both);
+                return raw.DisposeAsync().AsTask();
+            }
+            Task TcpReset() // kill -9: the kernel resets the connection
+            {
+                raw.Reset();
+                return Task.CompletedTask;
+            }
             leave = how switch
             {
-                "close-handshake" => async () =>
-                {
-                    await raw.SendCloseAsync();
-                    Assert.Equal(CloseCodes.Normal, await raw.ExpectCloseAsync());
-                    await raw.DisposeAsync();
-                },
-                "tcp-fin" => () => { raw.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Both); return raw.DisposeAsync().AsTask(); }, // no close frame
-                _ => () => { raw.Reset(); return Task.CompletedTask; }, // kill -9: the kernel resets the connection
+                "close-handshake" => CloseHandshake,
+                "tcp-fin" => TcpFin,
+                _ => TcpReset,
             };
         }
         await using (var refused = await Server.ConnectRawAsync(bearer: user.Token)) Assert.Equal(429, refused.Status);

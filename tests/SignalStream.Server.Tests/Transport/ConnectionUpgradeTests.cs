@@ -4,7 +4,6 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using SignalStream.Protocol;
-using SignalStream.Server.Observability;
 using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Transport;

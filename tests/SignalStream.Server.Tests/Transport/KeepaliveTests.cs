@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using SignalStream.Protocol;
 using SignalStream.Server.Fanout;
-using SignalStream.Server.Streaming;
 using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Transport;

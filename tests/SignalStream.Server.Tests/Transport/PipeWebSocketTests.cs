@@ -5,7 +5,6 @@ using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
-using SignalStream.Server.Streaming;
 using SignalStream.Server.Tests.Infrastructure;
 using SignalStream.Server.Transport;
 

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Text;
-using SignalStream.Server.Streaming;
 using SignalStream.Server.Transport;
 
 namespace SignalStream.Server.Tests.Transport;
