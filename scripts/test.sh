@@ -34,6 +34,9 @@ dotnet format SignalStream.slnx --verify-no-changes
 echo "==> .NET tests"
 dotnet test SignalStream.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal"
 
+echo "==> .NET packages: install from a local feed into a fresh project and as a tool, against a live server"
+"$ROOT/scripts/test-packages.sh"
+
 if [ -f clients/web/package.json ]; then
   echo "==> web client: typecheck, lint, unit tests, end-to-end tests in Chromium"
   (cd clients/web && npm ci --no-audit --no-fund && npm run typecheck && npm run lint && npm test && npm run test:e2e)
