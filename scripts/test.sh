@@ -28,6 +28,9 @@ trap services_stop EXIT
 echo "==> dotnet build"
 dotnet build SignalStream.slnx -c Release -nologo -v q
 
+echo "==> dotnet format: the style in .editorconfig"
+dotnet format SignalStream.slnx --verify-no-changes
+
 echo "==> .NET tests"
 dotnet test SignalStream.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal"
 

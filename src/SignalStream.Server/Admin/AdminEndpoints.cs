@@ -1,7 +1,7 @@
 using System.Text.Json;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
+using SignalStream.Server.Http;
 using SignalStream.Server.Storage;
 
 namespace SignalStream.Server.Admin;

@@ -1,4 +1,4 @@
-using SignalStream.Server.Hosting;
+using SignalStream.Server.Http;
 
 namespace SignalStream.Server.Auth;
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
-using SignalStream.Server.Hosting;
+using SignalStream.Server.Http;
 using SignalStream.Server.Storage;
 using SignalStream.Server.Users;
 

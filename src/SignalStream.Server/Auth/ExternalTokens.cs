@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using SignalStream.Server.Hosting;
 
 namespace SignalStream.Server.Auth;
 

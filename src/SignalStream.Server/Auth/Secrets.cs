@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
-using SignalStream.Server.Hosting;
+using SignalStream.Server.Storage;
 
 namespace SignalStream.Server.Auth;
 

@@ -1,3 +1,4 @@
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Storage;
 
 namespace SignalStream.Server.Backplane;
@@ -11,10 +12,11 @@ public interface ISignalBackplane
 {
     /// <summary>Best effort: failures are logged, never thrown, since the signal is already stored and delivered locally.</summary>
     ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt);
-}
 
-/// <summary>One node: the local feed is the whole audience.</summary>
-public sealed class NoBackplane : ISignalBackplane
-{
-    public ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt) => ValueTask.CompletedTask;
+    /// <summary>
+    /// Hands signals published on any node to <paramref name="receive"/>, one at a time, as they arrive: possibly out of
+    /// order, twice, or not at all. Returns once the subscription is asked for (it may be established later, when the
+    /// backplane is reachable); disposing the result ends it.
+    /// </summary>
+    Task<IAsyncDisposable> SubscribeAsync(Func<StoredSignal, DateTimeOffset, Task> receive);
 }

@@ -1,5 +1,5 @@
 using Microsoft.Extensions.Options;
-using SignalStream.Server.Hosting;
+using SignalStream.Server.Backplane;
 using SignalStream.Server.Observability;
 using StackExchange.Redis;
 
@@ -31,16 +31,4 @@ public sealed class RedisConnection : IReadinessCheck, IDisposable
     public Task<bool> IsReadyAsync(CancellationToken ct) => Task.FromResult(Multiplexer.IsConnected);
 
     public void Dispose() => Multiplexer.Dispose();
-}
-
-/// <summary>Every Redis key and channel name, in one place.</summary>
-internal static class RedisKeys
-{
-    private const string Prefix = "signalstream:";
-    public static readonly RedisChannel Signals = RedisChannel.Literal(Prefix + "signals");
-    public const string Nodes = Prefix + "nodes";
-    public const string Stats = Prefix + "stats";
-    public static string Heartbeat(string node) => $"{Prefix}node:{node}";
-    public static string Connections(string node) => $"{Prefix}conns:{node}";
-    public static string Ticket(string ticket) => $"{Prefix}ticket:{ticket}";
 }

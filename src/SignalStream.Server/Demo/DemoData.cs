@@ -3,7 +3,6 @@ using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Ingest;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;

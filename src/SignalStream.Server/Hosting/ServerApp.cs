@@ -4,10 +4,13 @@ using SignalStream.Server.Auth;
 using SignalStream.Server.Backplane;
 using SignalStream.Server.Cluster;
 using SignalStream.Server.Demo;
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Ingest;
 using SignalStream.Server.Observability;
+using SignalStream.Server.Polling;
 using SignalStream.Server.Storage;
 using SignalStream.Server.Streaming;
+using SignalStream.Server.Transport;
 using SignalStream.Server.Users;
 
 namespace SignalStream.Server.Hosting;
@@ -35,7 +38,11 @@ public static class ServerApp
         var config = builder.Configuration;
         var services = builder.Services;
 
-        var limits = config.GetSection("Limits").Get<LimitsOptions>() ?? new();
+        // Choices made while composing read the options as IOptions<T> will bind them (OptionsSetup).
+        var limits = config.GetSection(LimitsOptions.Section).Get<LimitsOptions>() ?? new();
+        var storage = config.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new();
+        var backplane = config.GetSection(BackplaneOptions.Section).Get<BackplaneOptions>() ?? new();
+        var demo = config.GetSection(DemoOptions.Section).Get<DemoOptions>() ?? new();
         var capacity = new Capacity(limits);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -44,7 +51,7 @@ public static class ServerApp
             // accepted, and Kestrel's own limit costs a middleware frame on every connection.
             kestrel.Limits.MaxRequestLineSize = 32 * 1024; // a 20 KB forged token still gets its 401
             kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
-            kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Streaming/ConnectionUpgrade.cs)
+            kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Transport/ConnectionUpgrade.cs)
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
@@ -52,7 +59,7 @@ public static class ServerApp
         services.AddProblemDetails();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(capacity);
-        services.AddAcceptGate(); // never accept past the descriptor ceiling (Hosting/AcceptGate.cs)
+        services.AddAcceptGate(); // never accept past the descriptor ceiling (Transport/AcceptGate.cs)
         services.AddSingleton(sp => Secrets.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<IOptions<DataOptions>>().Value, console));
         services.AddSingleton<ServerMetrics>();
 
@@ -62,7 +69,7 @@ public static class ServerApp
         services.AddSingleton<Passwords>();
 
         // Storage: one provider, chosen here.
-        if (config["Storage:Provider"] == "postgres")
+        if (storage.Provider == "postgres")
         {
             services.AddSingleton<PostgresDatabase>();
             services.AddSingleton<IStorageHealth>(sp => sp.GetRequiredService<PostgresDatabase>());
@@ -78,13 +85,11 @@ public static class ServerApp
         }
 
         // Backplane: one node in memory, or several over Redis.
-        if (config["Backplane:Provider"] == "redis")
+        if (backplane.Provider == "redis")
         {
             services.AddSingleton<RedisConnection>();
             services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<RedisConnection>());
-            services.AddSingleton<RedisBackplane>();
-            services.AddSingleton<ISignalBackplane>(sp => sp.GetRequiredService<RedisBackplane>());
-            services.AddHostedService(sp => sp.GetRequiredService<RedisBackplane>());
+            services.AddSingleton<ISignalBackplane, RedisBackplane>();
             services.AddSingleton<ITicketStore, RedisTicketStore>();
             services.AddSingleton<ClusterPresence>();
             services.AddSingleton<IConnectionLimiter>(sp => sp.GetRequiredService<ClusterPresence>());
@@ -99,23 +104,27 @@ public static class ServerApp
             services.AddSingleton<ClusterStats>();
         }
 
-        // Users and streaming
+        // Users
         services.AddSingleton<UserDirectory>();
+        services.AddHostedService<UserChangeFeed>();
+
+        // Fan-out: the ordered feed, the hub, replay, the sweep
         services.AddSingleton<ConnectionHub>();
         services.AddSingleton(sp => RecentFrames.For(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<Replay>();
-        services.AddSingleton<StreamSession>();
-        services.AddSingleton<StreamEndpoint>();
         services.AddSingleton<SignalFeed>();
         services.AddHostedService(sp => sp.GetRequiredService<SignalFeed>());
-        services.AddHostedService<UserChangeFeed>();
         services.AddHostedService<HubMaintenance>();
+
+        // Streaming: admission and the session
+        services.AddSingleton<StreamSession>();
+        services.AddSingleton<StreamEndpoint>();
 
         // Ingest and demo
         services.AddSingleton<IngestService>();
-        services.AddIngestRateLimit(config);
+        services.AddIngestRateLimit();
         services.AddSingleton<DemoSeeder>();
-        if (config.GetValue<bool>("Demo:Enabled")) services.AddHostedService<DemoPublisher>();
+        if (demo.Enabled) services.AddHostedService<DemoPublisher>();
 
         configure?.Invoke(builder);
         var app = builder.Build();

@@ -1,10 +1,12 @@
 using System.Diagnostics;
 using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
+using SignalStream.Server.Http;
 using SignalStream.Server.Observability;
+using SignalStream.Server.Streaming;
 
 namespace SignalStream.Server.Ingest;
 
@@ -19,12 +21,13 @@ public static class IngestEndpoints
             .RequireRateLimiting(RateLimitPolicy);
     }
 
-    /// <summary>The platform's rate limiter, one token bucket per publisher key.</summary>
-    public static IServiceCollection AddIngestRateLimit(this IServiceCollection services, IConfiguration config)
+    /// <summary>The platform's rate limiter, one token bucket per publisher key, at <see cref="LimitsOptions.IngestPerSecond"/>.</summary>
+    public static IServiceCollection AddIngestRateLimit(this IServiceCollection services)
     {
-        var perSecond = config.GetValue("Limits:IngestPerSecond", new LimitsOptions().IngestPerSecond);
-        return services.AddRateLimiter(o =>
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<LimitsOptions>>((o, limits) =>
         {
+            var perSecond = limits.Value.IngestPerSecond;
             o.AddPolicy(RateLimitPolicy, context => RateLimitPartition.GetTokenBucketLimiter(
                 context.Request.Headers[PublisherKeyFilter.Header].ToString(),
                 _ => new TokenBucketRateLimiterOptions
@@ -41,6 +44,7 @@ public static class IngestEndpoints
                     $"At most {perSecond} signals per second per publisher key.", retryAfterSeconds: 1);
             };
         });
+        return services;
     }
 
     private static async Task<IResult> HandleAsync(HttpContext context, IngestService ingest, IOptions<LimitsOptions> limits, ServerMetrics metrics, ILogger<IngestService> logger)

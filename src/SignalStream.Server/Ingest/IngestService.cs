@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SignalStream.Protocol;
 using SignalStream.Server.Backplane;
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;
 

@@ -22,13 +22,8 @@ public sealed record ValidSignal(
 /// <summary>The rules a published signal must pass; each failure names its field.</summary>
 public static class SignalRules
 {
-    public const int MaxSymbolsPerFilter = 100;
     private const int MaxIdLength = 128;
-    private const int MaxSymbolLength = 32;
     private const int MaxNotesLength = 4000;
-
-    public static bool IsValidSymbol(string symbol) =>
-        symbol.Length is > 0 and <= MaxSymbolLength && symbol.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' or ':');
 
     public static ValidSignal? Validate(JsonElement body, out Dictionary<string, string[]> errors)
     {
@@ -43,8 +38,8 @@ public static class SignalRules
 
         var externalId = RequiredString(body, "external_id", MaxIdLength, Fail);
         var source = RequiredString(body, "source", MaxIdLength, Fail);
-        var symbol = RequiredString(body, "symbol", MaxSymbolLength, Fail)?.ToUpperInvariant();
-        if (symbol is not null && !IsValidSymbol(symbol)) Fail("symbol", "letters, digits and - _ . / : only");
+        var symbol = RequiredString(body, "symbol", SymbolRule.MaxLength, Fail)?.ToUpperInvariant();
+        if (symbol is not null && !SymbolRule.IsValidSymbol(symbol)) Fail("symbol", "letters, digits and - _ . / : only");
         var side = RequiredString(body, "side", 4, Fail)?.ToUpperInvariant();
         if (side is not null && side is not ("BUY" or "SELL")) Fail("side", "must be BUY or SELL");
 

@@ -2,15 +2,12 @@ namespace SignalStream.Server.Observability;
 
 /// <summary>
 /// Every log event of the server, source-generated. Event ids are never reused once retired.
-/// No event takes a token, ticket, password or API key as a parameter.
+/// No event takes a token, ticket, password or API key as a parameter. Retired: 2 (GeneratedSecret), 23 (ConnectionClosing).
 /// </summary>
 internal static partial class Log
 {
     [LoggerMessage(1, LogLevel.Information, "Listening with storage {Provider} and backplane {Backplane}; connection ceiling {MaxConnections} (descriptor limit {FileLimit})", EventName = "Started")]
     public static partial void Started(this ILogger logger, string provider, string backplane, int maxConnections, long fileLimit);
-
-    [LoggerMessage(2, LogLevel.Information, "Generated new {What} under {Directory}", EventName = "GeneratedSecret")]
-    public static partial void GeneratedSecret(this ILogger logger, string what, string directory);
 
     [LoggerMessage(3, LogLevel.Information, "Seeded demo user {Username} with tier {Tier}", EventName = "SeededUser")]
     public static partial void SeededUser(this ILogger logger, string username, string tier);
@@ -35,9 +32,6 @@ internal static partial class Log
 
     [LoggerMessage(22, LogLevel.Information, "Upgrade refused with {Status}: {Reason}", EventName = "UpgradeRefused")]
     public static partial void UpgradeRefused(this ILogger logger, int status, string reason);
-
-    [LoggerMessage(23, LogLevel.Warning, "Connection {ConnectionId} is closing with {CloseCode}: {Reason}", EventName = "ConnectionClosing")]
-    public static partial void ConnectionClosing(this ILogger logger, string connectionId, int closeCode, string reason);
 
     [LoggerMessage(24, LogLevel.Debug, "Connection {ConnectionId} failed", EventName = "ConnectionFailed")]
     public static partial void ConnectionFailed(this ILogger logger, string connectionId, Exception exception);

@@ -1,10 +1,8 @@
-using Microsoft.Extensions.Options;
 using Prometheus;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Storage;
-using SignalStream.Server.Streaming;
 
 namespace SignalStream.Server.Observability;
 

@@ -1,7 +1,7 @@
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using SignalStream.Server.Hosting;
+using SignalStream.Server.Http;
 
 namespace SignalStream.Server.Storage;
 

@@ -2,7 +2,6 @@ using System.Data.Common;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Options;
-using SignalStream.Server.Hosting;
 
 namespace SignalStream.Server.Storage;
 

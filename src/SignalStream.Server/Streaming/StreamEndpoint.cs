@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
-using SignalStream.Server.Ingest;
+using SignalStream.Server.Fanout;
+using SignalStream.Server.Http;
 using SignalStream.Server.Observability;
+using SignalStream.Server.Transport;
 using SignalStream.Server.Users;
 
 namespace SignalStream.Server.Streaming;
@@ -33,7 +34,7 @@ public sealed class StreamEndpoint(
     public async Task HandleAsync(HttpContext context)
     {
         var transport = new HttpStreamTransport(context);
-        var admission = ConnectionUpgrade.TakeRefusal(context) is { } handedOver ? new Admission(null, handedOver) : await AdmitAsync(UpgradeRequest.From(context), transport);
+        var admission = HandedOverRefusal.Take(context) is { } handedOver ? new Admission(null, handedOver) : await AdmitAsync(UpgradeRequest.From(context), transport);
         if (admission.Refusal is { } r) await Problems.Write(context, r.Status, r.Title, r.Detail, r.RetryAfterSeconds);
         else await RunAsync(admission.Admitted!.Value, transport);
     }
@@ -95,8 +96,8 @@ public sealed class StreamEndpoint(
         if (query.TryGetValue("symbols", out var symbolText))
         {
             symbols = symbolText.ToString().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (symbols.Length > SignalRules.MaxSymbolsPerFilter || !symbols.All(SignalRules.IsValidSymbol))
-                return Refuse(StatusCodes.Status400BadRequest, "Invalid symbols", $"symbols is a comma-separated list of at most {SignalRules.MaxSymbolsPerFilter} symbols.");
+            if (symbols.Length > SymbolRule.MaxPerFilter || !symbols.All(SymbolRule.IsValidSymbol))
+                return Refuse(StatusCodes.Status400BadRequest, "Invalid symbols", $"symbols is a comma-separated list of at most {SymbolRule.MaxPerFilter} symbols.");
         }
 
         var connection = new StreamConnection(user.Id, new ConnectionFilter(user.Tier, ConnectionFilter.ToSymbolSet(symbols)),
@@ -133,34 +134,5 @@ public sealed class StreamEndpoint(
         }
         if (query.TryGetValue("token", out var token)) return await tokens.ValidateAsync(token.ToString());
         return await tokens.ValidateAsync(BearerToken.From(request.Authorization));
-    }
-}
-
-/// <summary>A refusal before the upgrade: the status and problem body the client gets.</summary>
-public readonly record struct StreamRefusal(int Status, string Title, string Detail, int RetryAfterSeconds = 0);
-
-/// <summary>A stream that holds its connection slot, ready to be accepted.</summary>
-public readonly record struct AdmittedStream(StreamConnection Connection, Storage.UserRecord User, long LastSeq, long AfterSeq);
-
-/// <summary>Either admitted or refused.</summary>
-public readonly record struct Admission(AdmittedStream? Admitted, StreamRefusal? Refusal);
-
-/// <summary>Which pages may open a socket: exact origins only; <c>null</c> never.</summary>
-public static class OriginPolicy
-{
-    /// <summary>
-    /// A request without an Origin header is not from a browser page; such a client could send any
-    /// origin it liked, so its token is what protects it. With no allow-list configured, only the
-    /// server's own origin is allowed.
-    /// </summary>
-    /// <param name="origin">The Origin header; null when there is none.</param>
-    /// <param name="ownOrigin">This server's origin as the request addressed it (<c>http://host:port</c>).</param>
-    public static bool IsAllowed(string? origin, string ownOrigin, string[] allowedOrigins)
-    {
-        if (origin is null) return true;
-        if (origin.Length == 0 || origin == "null") return false;
-        return allowedOrigins.Length > 0
-            ? allowedOrigins.Contains(origin, StringComparer.Ordinal)
-            : string.Equals(origin, ownOrigin, StringComparison.OrdinalIgnoreCase);
     }
 }

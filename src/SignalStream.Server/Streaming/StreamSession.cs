@@ -4,10 +4,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Auth;
-using SignalStream.Server.Hosting;
-using SignalStream.Server.Ingest;
+using SignalStream.Server.Fanout;
+using SignalStream.Server.Http;
 using SignalStream.Server.Observability;
-using SignalStream.Server.Storage;
+using SignalStream.Server.Transport;
 using SignalStream.Server.Users;
 
 namespace SignalStream.Server.Streaming;
@@ -182,8 +182,8 @@ public sealed class StreamSession(
                 connection.Send(OutboundFrame.Control(new PongMessage(message.Ts), ProtocolJson.Default.PongMessage));
                 break;
             case MessageTypes.Subscribe when message.Symbols is { } symbols:
-                if (symbols.Length > SignalRules.MaxSymbolsPerFilter || !symbols.All(SignalRules.IsValidSymbol))
-                    Refuse(connection, budget, ErrorCodes.InvalidField, $"symbols: at most {SignalRules.MaxSymbolsPerFilter} valid symbols");
+                if (symbols.Length > SymbolRule.MaxPerFilter || !symbols.All(SymbolRule.IsValidSymbol))
+                    Refuse(connection, budget, ErrorCodes.InvalidField, $"symbols: at most {SymbolRule.MaxPerFilter} valid symbols");
                 else connection.ChangeSymbols(symbols);
                 break;
             case MessageTypes.Resume when message.AfterSeq is >= 0:
@@ -227,19 +227,4 @@ public sealed class StreamSession(
         // The client broke the rules: it still gets every error queued so far, then the close.
         if (isBad && budget.CountBadFrame()) connection.RequestClose(CloseCodes.TooManyBadFrames, "too many bad frames", drain: true);
     }
-}
-
-/// <summary>
-/// Per-connection counters for the frame rules: the message rate (<see cref="RateWindow"/>) and a
-/// count of bad frames.
-/// </summary>
-internal sealed class FrameBudget(WebSocketsOptions options, TimeProvider time)
-{
-    private RateWindow _messages;
-    private int _bad;
-
-    public FrameVerdict CountMessage() => _messages.Count(options.MessagesPerSecond, time);
-
-    /// <summary>True when the budget of bad frames is spent.</summary>
-    public bool CountBadFrame() => ++_bad >= options.MaxBadFrames;
 }

@@ -1,7 +1,7 @@
 using SignalStream.Protocol;
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;
-using SignalStream.Server.Streaming;
 
 namespace SignalStream.Server.Users;
 

@@ -2,12 +2,14 @@ using System.Net;
 using System.Net.Http.Json;
 using SignalStream.Protocol;
 using SignalStream.Server.Cluster;
+using SignalStream.Server.Fanout;
 using SignalStream.Server.Tests.Infrastructure;
 using StackExchange.Redis;
 
 namespace SignalStream.Server.Tests.Cluster;
 
 /// <summary>Two in-process nodes sharing a real PostgreSQL database and a real Redis.</summary>
+[Trait("Kind", "ScaleOut")]
 public sealed class TwoNodeTests : IAsyncLifetime
 {
     private TestServer _a = null!;
@@ -147,7 +149,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
         // The node leaves Redis (as at the end of a shutdown) while a connection is still open; then it ends.
         await d.Get<ClusterPresence>().StopAsync(CancellationToken.None);
         await socket.DisposeAsync();
-        await Eventually.TrueAsync(() => d.Get<Streaming.ConnectionHub>().Count == 0, "the connection ended");
+        await Eventually.TrueAsync(() => d.Get<ConnectionHub>().Count == 0, "the connection ended");
         await redis.PingAsync(); // the node's own connection: anything it sent before is done
 
         Assert.False(await redis.KeyExistsAsync(RedisKeys.Connections(node)), "no counts written back for a node that left");

@@ -1,27 +1,11 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 
 namespace SignalStream.Server.Tests.Infrastructure;
-
-/// <summary>One frame as the server sent it.</summary>
-public sealed record RawFrame(bool Fin, int Opcode, byte[] Payload)
-{
-    public const int Continuation = 0x0, Text = 0x1, Binary = 0x2, Close = 0x8, Ping = 0x9, Pong = 0xA;
-
-    public string AsText => Encoding.UTF8.GetString(Payload);
-    /// <summary>The status code of a close frame (1005 when it carries none).</summary>
-    public int CloseCode => Payload.Length >= 2 ? BinaryPrimitives.ReadUInt16BigEndian(Payload) : 1005;
-    public string CloseReason => Payload.Length > 2 ? Encoding.UTF8.GetString(Payload, 2, Payload.Length - 2) : "";
-}
-
-/// <summary>How the upgrade request goes out, beyond the headers.</summary>
-/// <param name="PrecedingRequest">A whole HTTP request sent first on the same connection; its response is read and dropped.</param>
-/// <param name="Pieces">The upgrade request is written in this many pieces, a short pause apart (a slow network).</param>
-/// <param name="FollowedBy">Bytes written with the upgrade request, before its response: frames sent early.</param>
-/// <param name="SilenceFirst">The connection stays silent this long before the first byte (a preconnected socket).</param>
-public sealed record RawHandshake(string? PrecedingRequest = null, int Pieces = 1, byte[]? FollowedBy = null, TimeSpan SilenceFirst = default);
 
 /// <summary>
 /// A deliberately impolite WebSocket client on a bare <see cref="TcpClient"/>: it writes the HTTP
@@ -338,5 +322,16 @@ public sealed class RawWebSocket : IAsyncDisposable
     {
         _tcp.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Asserts the upgrade was refused with <paramref name="expected"/> and a problem body, never accepted.</summary>
+    public void AssertProblem(HttpStatusCode expected)
+    {
+        Assert.Equal((int)expected, Status);
+        Assert.False(Headers.ContainsKey("Sec-WebSocket-Accept"));
+        Assert.StartsWith("application/problem+json", Headers.GetValueOrDefault("Content-Type"), StringComparison.Ordinal);
+        using var problem = JsonDocument.Parse(Body);
+        Assert.Equal((int)expected, problem.RootElement.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.RootElement.GetProperty("title").GetString()));
     }
 }

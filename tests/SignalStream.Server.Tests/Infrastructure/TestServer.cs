@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
-using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -281,5 +280,3 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 }
-
-public sealed record TestUser(string Id, string Username, Tier Tier, string Token);

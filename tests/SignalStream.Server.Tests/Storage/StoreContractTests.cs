@@ -1,9 +1,5 @@
-using Microsoft.Extensions.Options;
-using Microsoft.Extensions.Time.Testing;
 using SignalStream.Protocol;
-using SignalStream.Server.Hosting;
 using SignalStream.Server.Storage;
-using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Storage;
 
@@ -11,6 +7,7 @@ namespace SignalStream.Server.Tests.Storage;
 /// The guarantees written on <see cref="ISignalStore"/> and <see cref="IUserStore"/>, held against
 /// every provider by one suite: SQLite (a real file) and PostgreSQL (a real server).
 /// </summary>
+[Trait("Kind", "Functional")]
 public abstract class StoreContractTests : IAsyncLifetime
 {
     protected const int HistoryLimit = 5;
@@ -101,56 +98,5 @@ public abstract class StoreContractTests : IAsyncLifetime
         var feed = await Users.ReadChangesAsync(start, default);
         Assert.Equal([bob.Id, alice.Id], feed.Select(u => u.Id));
         Assert.Equal(changed.Version, await Users.GetVersionAsync(default));
-    }
-}
-
-public sealed class SqliteStoreContractTests : StoreContractTests
-{
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "signalstream-tests", Guid.NewGuid().ToString("N"));
-    private SqliteDatabase? _db;
-
-    protected override Task<(ISignalStore, IUserStore)> OpenAsync()
-    {
-        _db = new SqliteDatabase(Options.Create(new StorageOptions { HistoryLimit = HistoryLimit }), Options.Create(new DataOptions { Directory = _directory }));
-        return Task.FromResult<(ISignalStore, IUserStore)>((new SqliteSignalStore(_db), new SqliteUserStore(_db, new FakeTimeProvider())));
-    }
-
-    [Fact]
-    public async Task EveryConnection_CommitsDurably_InWalMode()
-    {
-        await using var connection = await _db!.OpenAsync(default);
-        Assert.Equal(2L, await Dapper.SqlMapper.ExecuteScalarAsync<long>(connection, "PRAGMA synchronous;")); // FULL
-        Assert.Equal("wal", await Dapper.SqlMapper.ExecuteScalarAsync<string>(connection, "PRAGMA journal_mode;"));
-    }
-
-    public override Task DisposeAsync()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        try { Directory.Delete(_directory, true); } catch (IOException) { }
-        return Task.CompletedTask;
-    }
-}
-
-public sealed class PostgresStoreContractTests : StoreContractTests
-{
-    private string _connectionString = "";
-    private readonly List<PostgresDatabase> _databases = [];
-
-    public override async Task InitializeAsync()
-    {
-        _connectionString = await Postgres.CreateDatabaseAsync();
-        await base.InitializeAsync();
-    }
-
-    protected override Task<(ISignalStore, IUserStore)> OpenAsync()
-    {
-        var db = new PostgresDatabase(Options.Create(new StorageOptions { Provider = "postgres", ConnectionString = _connectionString, HistoryLimit = HistoryLimit }));
-        _databases.Add(db);
-        return Task.FromResult<(ISignalStore, IUserStore)>((new PostgresSignalStore(db), new PostgresUserStore(db)));
-    }
-
-    public override async Task DisposeAsync()
-    {
-        foreach (var db in _databases) await db.DisposeAsync();
     }
 }

@@ -1,0 +1,3 @@
+namespace SignalStream.Server.Auth;
+
+public sealed record RedeemedTicket(string UserId, DateTimeOffset TokenExpiresAt);

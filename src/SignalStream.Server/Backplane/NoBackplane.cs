@@ -1,0 +1,17 @@
+using SignalStream.Server.Storage;
+
+namespace SignalStream.Server.Backplane;
+
+/// <summary>One node, in memory: the local feed is the whole audience, so nothing travels and nothing arrives.</summary>
+public sealed class NoBackplane : ISignalBackplane
+{
+    public ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt) => ValueTask.CompletedTask;
+
+    public Task<IAsyncDisposable> SubscribeAsync(Func<StoredSignal, DateTimeOffset, Task> receive) => Task.FromResult<IAsyncDisposable>(Nothing.Instance);
+
+    private sealed class Nothing : IAsyncDisposable
+    {
+        public static readonly Nothing Instance = new();
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+}

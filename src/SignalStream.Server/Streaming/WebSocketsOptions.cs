@@ -1,0 +1,26 @@
+namespace SignalStream.Server.Streaming;
+
+/// <summary>The <c>WebSockets</c> configuration section (docs/protocol.md, "Running and configuration").</summary>
+public sealed class WebSocketsOptions
+{
+    public const string Section = "WebSockets";
+
+    /// <summary>When false, <c>/ws/signals</c> answers 503 without upgrading (clients fall back to polling).</summary>
+    public bool Enabled { get; set; } = true;
+    /// <summary>Exact origins allowed to open a socket; empty means the server's own origin only.</summary>
+    public string[] AllowedOrigins { get; set; } = [];
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);
+    public int MaxMessageBytes { get; set; } = 64 * 1024;
+    public int OutboundQueueCapacity { get; set; } = 256;
+    /// <summary>Live signals held while a connection replays history; overflow closes it 4004.</summary>
+    public int ReplayBufferCapacity { get; set; } = 4096;
+    public int MessagesPerSecond { get; set; } = 20;
+    public int MaxBadFrames { get; set; } = 5;
+    /// <summary>
+    /// The kernel send buffer of each accepted socket (0: the kernel's own, autotuned up to
+    /// <c>net.ipv4.tcp_wmem</c>, 4 MB here). A slow consumer's backlog should sit in its bounded
+    /// queue, where it is counted and ends in 4004, not megabytes deep in the kernel, unseen,
+    /// for every socket. 64 KB still carries thousands of signals a second on a slow link.
+    /// </summary>
+    public int SendBufferBytes { get; set; } = 64 * 1024;
+}

@@ -1,0 +1,435 @@
+using System.Buffers;
+using System.Buffers.Binary;
+using System.IO.Pipelines;
+using System.Net.WebSockets;
+using System.Numerics;
+using System.Text;
+using System.Text.Unicode;
+
+namespace SignalStream.Server.Transport;
+
+/// <summary>
+/// The server end of a WebSocket (RFC 6455, no extensions) written straight on a connection's
+/// pipes, for the upgrades <see cref="ConnectionUpgrade"/> serves. ManagedWebSocket over a stream
+/// adapter cost every idle connection ~1.1 KB: its pending read through two stream wrappers, a
+/// keep-alive timer, two locks. This one waits in a single pipe read, and is pinged by the hub's
+/// sweep (<see cref="Heartbeat"/>) instead of a timer of its own.
+/// <para>
+/// Behaves as ManagedWebSocket does where the session relies on it: protocol pings are answered,
+/// a text message that is not UTF-8 is closed 1007 and any other protocol error (an unmasked
+/// client frame, reserved bits, an unknown opcode, a stray continuation...) 1002, then thrown as a
+/// <see cref="WebSocketException"/>; a received close is returned, and answered by the caller.
+/// Unlike ManagedWebSocket it holds the client's protocol pings to a rate (<see cref="KeepAlive.ClientPingsPerSecond"/>).
+/// </para>
+/// </summary>
+public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSocket
+{
+    private const int MaxControlPayload = 125;
+    private const byte FinBit = 0x80;
+
+    private readonly PipeReader _input = pipe.Input;
+    private readonly PipeWriter _output = pipe.Output;
+    private readonly SemaphoreSlim _sendLock = new(1, 1); // the session's sender, pongs, pings and the close share the writer
+    private volatile int _state = (int)WebSocketState.Open;
+    private WebSocketCloseStatus? _closeStatus;
+    private string? _closeDescription;
+
+    // The client's message and data frame being read (reads are never concurrent).
+    private WebSocketMessageType? _message;
+    private bool _inFrame;
+    private bool _frameFin;
+    private long _frameLeft;
+    private uint _mask; // rotated as bytes are unmasked, so the next byte's key is always the low byte
+    private Decoder? _utf8; // only for a client that sends text
+
+    private bool _sendingFragments;
+    private RateWindow _clientPings;
+    private long _lastPingAt;
+    private long _pongDueSince; // when the unanswered ping went out; 0 when none is
+
+    public override WebSocketState State => (WebSocketState)_state;
+    internal bool AwaitingPong => Interlocked.Read(ref _pongDueSince) != 0;
+    public override WebSocketCloseStatus? CloseStatus => _closeStatus;
+    public override string? CloseStatusDescription => _closeDescription;
+    public override string? SubProtocol => null;
+
+    /// <summary>Called on every hub sweep: pings once per interval (the first time within one), aborts when a pong is a timeout late.</summary>
+    public void Heartbeat(TimeProvider time)
+    {
+        if (State != WebSocketState.Open) return;
+        var now = time.GetTimestamp();
+        var pingedAt = Interlocked.Read(ref _pongDueSince);
+        if (pingedAt != 0)
+        {
+            if (time.GetElapsedTime(pingedAt, now) >= keepAlive.Timeout) Abort();
+            return;
+        }
+        if (_lastPingAt == 0)
+        {
+            // The first sweep starts the clock at a random point of the interval: sockets that connected
+            // together (a reconnect storm, a load test) would otherwise all be pinged by the same sweep.
+            _lastPingAt = now - (long)(Random.Shared.NextDouble() * keepAlive.Interval.TotalSeconds * time.TimestampFrequency);
+            return;
+        }
+        if (time.GetElapsedTime(_lastPingAt, now) < keepAlive.Interval) return;
+        if (!_sendLock.Wait(0)) return; // a write is under way: ping on the next sweep
+        _lastPingAt = now;
+        Interlocked.Exchange(ref _pongDueSince, now);
+        _ = PingAsync();
+    }
+
+    /// <summary>Called with the send lock held. A failed ping is no news: the read or the next send sees the same end.</summary>
+    private async Task PingAsync()
+    {
+        try { ThrowIfEnded(await WriteFrame(Opcode.Ping, default, fin: true)); }
+        catch (Exception e) when (e is WebSocketException or InvalidOperationException or IOException) { }
+        finally { _sendLock.Release(); }
+    }
+
+    public override async Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken)
+    {
+        var result = await ReceiveAsync(buffer.AsMemory(), cancellationToken);
+        return result.MessageType == WebSocketMessageType.Close
+            ? new WebSocketReceiveResult(0, WebSocketMessageType.Close, true, _closeStatus, _closeDescription)
+            : new WebSocketReceiveResult(result.Count, result.MessageType, result.EndOfMessage);
+    }
+
+    /// <summary>
+    /// Returns part of a data message, or the close. An empty <paramref name="buffer"/> waits for the
+    /// next data frame without taking anything from it (an idle reader holds no buffer).
+    /// </summary>
+    public override async ValueTask<ValueWebSocketReceiveResult> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        if (State is not (WebSocketState.Open or WebSocketState.CloseSent))
+            throw new WebSocketException(WebSocketError.InvalidState, $"cannot receive in state {State}");
+        while (true)
+        {
+            if (_inFrame && _frameLeft == 0) // an empty frame: nothing to wait for
+            {
+                if (_frameFin && _message == WebSocketMessageType.Text && !IsUtf8([], final: true))
+                    throw await FailAsync(WebSocketCloseStatus.InvalidPayloadData, "text is not UTF-8");
+                return EndOfFrame(0);
+            }
+            var read = await _input.ReadAsync(cancellationToken);
+            if (read.IsCanceled) throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "the WebSocket was aborted");
+            var data = read.Buffer;
+
+            if (!_inFrame)
+            {
+                var header = FrameHeader.TryParse(data, out var headerLength);
+                if (header is null)
+                {
+                    if (read.IsCompleted) throw Premature();
+                    _input.AdvanceTo(data.Start, data.End);
+                    continue;
+                }
+                if (Violation(header.Value) is { } violation)
+                {
+                    _input.AdvanceTo(data.Start);
+                    throw await FailAsync(WebSocketCloseStatus.ProtocolError, violation);
+                }
+                var h = header.Value;
+                if (h.Opcode >= Opcode.Close)
+                {
+                    if (data.Length < headerLength + h.Length)
+                    {
+                        if (read.IsCompleted) throw Premature();
+                        _input.AdvanceTo(data.Start, data.End);
+                        continue;
+                    }
+                    var payload = h.Length == 0 ? [] : new byte[h.Length];
+                    data.Slice(headerLength, h.Length).CopyTo(payload);
+                    _input.AdvanceTo(data.GetPosition(headerLength + h.Length));
+                    Unmask(payload, h.Mask);
+                    if (await ControlAsync(h.Opcode, payload) is { } close) return close;
+                    continue;
+                }
+                _input.AdvanceTo(data.GetPosition(headerLength));
+                if (h.Opcode != Opcode.Continuation) _message = h.Opcode == Opcode.Text ? WebSocketMessageType.Text : WebSocketMessageType.Binary;
+                (_inFrame, _frameFin, _frameLeft, _mask) = (true, h.Fin, h.Length, h.Mask);
+                if (buffer.IsEmpty) return new(0, _message!.Value, false);
+                continue;
+            }
+
+            // Inside a data frame: hand over what has arrived, up to the caller's buffer.
+            var count = (int)Math.Min(Math.Min(buffer.Length, _frameLeft), data.Length);
+            if (count == 0)
+            {
+                if (buffer.IsEmpty)
+                {
+                    _input.AdvanceTo(data.Start);
+                    return new(0, _message!.Value, false);
+                }
+                if (read.IsCompleted) throw Premature();
+                _input.AdvanceTo(data.Start, data.End);
+                continue;
+            }
+            var chunk = buffer.Span[..count];
+            data.Slice(0, count).CopyTo(chunk);
+            _input.AdvanceTo(data.GetPosition(count));
+            _mask = Unmask(chunk, _mask);
+            _frameLeft -= count;
+            if (_message == WebSocketMessageType.Text && !IsUtf8(chunk, final: _frameLeft == 0 && _frameFin))
+                throw await FailAsync(WebSocketCloseStatus.InvalidPayloadData, "text is not UTF-8");
+            return _frameLeft == 0 ? EndOfFrame(count) : new(count, _message!.Value, false);
+        }
+    }
+
+    private ValueWebSocketReceiveResult EndOfFrame(int count)
+    {
+        var type = _message!.Value;
+        _inFrame = false;
+        if (_frameFin) _message = null;
+        return new(count, type, _frameFin);
+    }
+
+    private string? Violation(FrameHeader h) => h switch
+    {
+        { Reserved: true } => "reserved bits set",
+        { Masked: false } => "client frames must be masked",
+        { Opcode: > Opcode.Binary and < Opcode.Close } or { Opcode: > Opcode.Pong } => "unknown opcode",
+        { Opcode: >= Opcode.Close } when !h.Fin || h.Length > MaxControlPayload => "control frames are final and at most 125 bytes",
+        { Opcode: Opcode.Continuation } when _message is null => "continuation without a message",
+        { Opcode: Opcode.Text or Opcode.Binary } when _message is not null => "new message before the last fragment",
+        { Length: < 0 } => "frame length out of range",
+        _ => null,
+    };
+
+    /// <summary>Answers a ping, takes a pong; a close is returned to the caller.</summary>
+    private async ValueTask<ValueWebSocketReceiveResult?> ControlAsync(Opcode opcode, byte[] payload)
+    {
+        switch (opcode)
+        {
+            case Opcode.Ping:
+                switch (_clientPings.Count(keepAlive.ClientPingsPerSecond, TimeProvider.System))
+                {
+                    case FrameVerdict.Flood: throw await FailAsync((WebSocketCloseStatus)Protocol.CloseCodes.RateLimited, "rate limited");
+                    case FrameVerdict.Ok: await SendLockedAsync(Opcode.Pong, payload, fin: true, CancellationToken.None); break;
+                }
+                return null; // over the rate: unanswered
+            case Opcode.Pong:
+                Interlocked.Exchange(ref _pongDueSince, 0);
+                return null;
+        }
+        if (payload.Length == 1) throw await FailAsync(WebSocketCloseStatus.ProtocolError, "close payload of one byte");
+        if (payload.Length >= 2)
+        {
+            var code = BinaryPrimitives.ReadUInt16BigEndian(payload);
+            if (!IsValidCloseCode(code)) throw await FailAsync(WebSocketCloseStatus.ProtocolError, "invalid close code");
+            if (!Utf8.IsValid(payload.AsSpan(2))) throw await FailAsync(WebSocketCloseStatus.InvalidPayloadData, "close reason is not UTF-8");
+            _closeStatus = (WebSocketCloseStatus)code;
+            _closeDescription = Encoding.UTF8.GetString(payload, 2, payload.Length - 2);
+        }
+        else _closeStatus = WebSocketCloseStatus.Empty;
+        _state = (int)(State == WebSocketState.CloseSent ? WebSocketState.Closed : WebSocketState.CloseReceived);
+        return new ValueWebSocketReceiveResult(0, WebSocketMessageType.Close, true);
+    }
+
+    private static bool IsValidCloseCode(int code) => code is >= 1000 and <= 1003 or >= 1007 and <= 1014 or >= 3000 and <= 4999;
+
+    private bool IsUtf8(ReadOnlySpan<byte> bytes, bool final)
+    {
+        _utf8 ??= new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true).GetDecoder();
+        Span<char> scratch = stackalloc char[256];
+        try
+        {
+            do
+            {
+                _utf8.Convert(bytes, scratch, final, out var used, out _, out _);
+                bytes = bytes[used..];
+            } while (!bytes.IsEmpty);
+            if (final) _utf8.Reset();
+            return true;
+        }
+        catch (DecoderFallbackException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Sends the close for a broken rule (if none was sent), and gives the exception to throw.</summary>
+    private async ValueTask<WebSocketException> FailAsync(WebSocketCloseStatus status, string reason)
+    {
+        var wasOpen = State is WebSocketState.Open or WebSocketState.CloseReceived;
+        _closeStatus = status;
+        _closeDescription = reason;
+        if (wasOpen)
+        {
+            try { await SendCloseAsync(status, reason, CancellationToken.None); }
+            catch (Exception e) when (e is WebSocketException or OperationCanceledException or InvalidOperationException) { }
+        }
+        _state = (int)WebSocketState.Aborted;
+        return new WebSocketException(WebSocketError.Faulted, $"closed {(int)status}: {reason}");
+    }
+
+    public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+    {
+        if (State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            throw new WebSocketException(WebSocketError.InvalidState, $"cannot send in state {State}");
+        if (messageType == WebSocketMessageType.Close) throw new ArgumentException("use CloseOutputAsync", nameof(messageType));
+        var opcode = _sendingFragments ? Opcode.Continuation : messageType == WebSocketMessageType.Text ? Opcode.Text : Opcode.Binary;
+        _sendingFragments = !endOfMessage;
+        return SendLockedAsync(opcode, buffer, endOfMessage, cancellationToken);
+    }
+
+    public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
+        SendAsync(buffer.AsMemory(), messageType, endOfMessage, cancellationToken).AsTask();
+
+    /// <summary>Writes one frame under the send lock; completes synchronously when the flush does (the common case).</summary>
+    private ValueTask SendLockedAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancellationToken)
+    {
+        if (!_sendLock.Wait(0)) return SendAfterLockAsync(opcode, payload, fin, cancellationToken);
+        ValueTask<FlushResult> flush;
+        try { flush = WriteFrame(opcode, payload.Span, fin); }
+        catch
+        {
+            _sendLock.Release();
+            throw;
+        }
+        if (!flush.IsCompletedSuccessfully) return FlushAndReleaseAsync(flush);
+        _sendLock.Release();
+        ThrowIfEnded(flush.Result);
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask SendAfterLockAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken);
+        try { ThrowIfEnded(await WriteFrame(opcode, payload.Span, fin)); }
+        finally { _sendLock.Release(); }
+    }
+
+    private async ValueTask FlushAndReleaseAsync(ValueTask<FlushResult> flush)
+    {
+        try { ThrowIfEnded(await flush); }
+        finally { _sendLock.Release(); }
+    }
+
+    private static void ThrowIfEnded(FlushResult result)
+    {
+        if (result.IsCanceled || result.IsCompleted) throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "the connection is gone");
+    }
+
+    /// <summary>Header and payload into the output pipe (unmasked: server frames are never masked), then the flush.</summary>
+    private ValueTask<FlushResult> WriteFrame(Opcode opcode, ReadOnlySpan<byte> payload, bool fin)
+    {
+        var header = _output.GetSpan(10);
+        header[0] = (byte)((fin ? FinBit : 0) | (byte)opcode);
+        int headerLength;
+        if (payload.Length <= MaxControlPayload)
+        {
+            header[1] = (byte)payload.Length;
+            headerLength = 2;
+        }
+        else if (payload.Length <= ushort.MaxValue)
+        {
+            header[1] = 126;
+            BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)payload.Length);
+            headerLength = 4;
+        }
+        else
+        {
+            header[1] = 127;
+            BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)payload.Length);
+            headerLength = 10;
+        }
+        _output.Advance(headerLength);
+        _output.Write(payload);
+        return _output.FlushAsync();
+    }
+
+    public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+    {
+        if (State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            throw new WebSocketException(WebSocketError.InvalidState, $"cannot close in state {State}");
+        return SendCloseAsync(closeStatus, statusDescription, cancellationToken).AsTask();
+    }
+
+    private ValueTask SendCloseAsync(WebSocketCloseStatus status, string? description, CancellationToken cancellationToken)
+    {
+        var reason = Encoding.UTF8.GetBytes(description ?? "");
+        var reasonLength = Math.Min(reason.Length, MaxControlPayload - 2);
+        while (reasonLength < reason.Length && (reason[reasonLength] & 0xC0) == 0x80) reasonLength--; // cut between characters
+        var payload = new byte[2 + reasonLength];
+        BinaryPrimitives.WriteUInt16BigEndian(payload, (ushort)status);
+        reason.AsSpan(0, payload.Length - 2).CopyTo(payload.AsSpan(2));
+        _state = (int)(State == WebSocketState.CloseReceived ? WebSocketState.Closed : WebSocketState.CloseSent);
+        return SendLockedAsync(Opcode.Close, payload, fin: true, cancellationToken);
+    }
+
+    public override async Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+    {
+        var receivedClose = State == WebSocketState.CloseReceived;
+        await CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
+        var discard = new byte[256]; // what the client still sends before its close is dropped
+        while (!receivedClose)
+            receivedClose = (await ReceiveAsync(discard, cancellationToken)).MessageType == WebSocketMessageType.Close;
+    }
+
+    /// <summary>Drops the WebSocket without a close: a pending read ends. The connection itself is Kestrel's to close.</summary>
+    public override void Abort()
+    {
+        if (State is WebSocketState.Closed or WebSocketState.Aborted) return;
+        _state = (int)WebSocketState.Aborted;
+        _input.CancelPendingRead();
+        _output.CancelPendingFlush();
+    }
+
+    public override void Dispose()
+    {
+        if (State is not (WebSocketState.Closed or WebSocketState.Aborted)) Abort();
+    }
+
+    private static WebSocketException Premature() => new(WebSocketError.ConnectionClosedPrematurely, "the client went away without a close");
+
+    /// <summary>XORs with the 4-byte key starting at its low byte; returns the key rotated for the byte after.</summary>
+    private static uint Unmask(Span<byte> bytes, uint mask)
+    {
+        for (var i = 0; i < bytes.Length; i++)
+        {
+            bytes[i] ^= (byte)mask;
+            mask = BitOperations.RotateRight(mask, 8);
+        }
+        return mask;
+    }
+
+    internal enum Opcode : byte { Continuation = 0, Text = 1, Binary = 2, Close = 8, Ping = 9, Pong = 10 }
+
+    /// <param name="Mask">The masking key with its first byte lowest.</param>
+    internal readonly record struct FrameHeader(bool Fin, bool Reserved, Opcode Opcode, bool Masked, long Length, uint Mask)
+    {
+        /// <summary>The header at the start of <paramref name="data"/>, or null until all of it has arrived.</summary>
+        public static FrameHeader? TryParse(ReadOnlySequence<byte> data, out int length)
+        {
+            Span<byte> head = stackalloc byte[14];
+            var available = (int)Math.Min(data.Length, head.Length);
+            data.Slice(0, available).CopyTo(head);
+            length = 0;
+            if (available < 2) return null;
+            var masked = (head[1] & 0x80) != 0;
+            long payload = head[1] & 0x7F;
+            var at = 2;
+            if (payload == 126)
+            {
+                if (available < 4) return null;
+                payload = BinaryPrimitives.ReadUInt16BigEndian(head[2..]);
+                at = 4;
+            }
+            else if (payload == 127)
+            {
+                if (available < 10) return null;
+                payload = (long)BinaryPrimitives.ReadUInt64BigEndian(head[2..]); // negative when the top bit is set: refused
+                at = 10;
+            }
+            uint mask = 0;
+            if (masked)
+            {
+                if (available < at + 4) return null;
+                mask = BinaryPrimitives.ReadUInt32LittleEndian(head[at..]);
+                at += 4;
+            }
+            length = at;
+            return new FrameHeader((head[0] & FinBit) != 0, (head[0] & 0x70) != 0, (Opcode)(head[0] & 0x0F), masked, payload, mask);
+        }
+    }
+}

@@ -1,0 +1,209 @@
+using System.Net.WebSockets;
+using System.Text;
+using SignalStream.Protocol;
+using SignalStream.Server.Fanout;
+using SignalStream.Server.Observability;
+using SignalStream.Server.Tests.Infrastructure;
+using SignalStream.Server.Transport;
+
+namespace SignalStream.Server.Tests.Fanout;
+
+/// <summary>
+/// The sender of one connection, against a socket whose writes the test completes by hand: an idle
+/// socket is written at once, a busy one queues, and the write that completes drains the queue.
+/// </summary>
+[Trait("Kind", "Unit")]
+public sealed class StreamConnectionSenderTests
+{
+    private static OutboundFrame Frame(long seq) => new(Encoding.UTF8.GetBytes($"{{\"seq\":{seq}}}"), seq);
+
+    private static (StreamConnection Connection, ScriptedSocket Socket) Live(int queue = 16)
+    {
+        var connection = new StreamConnection("user", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.UtcNow.AddHours(1), queue, 16, new ServerMetrics());
+        var socket = new ScriptedSocket();
+        connection.Attach(socket);
+        connection.GoLive(0);
+        return (connection, socket);
+    }
+
+    [Fact]
+    public void IdleSocket_IsWrittenAtOnce_OnTheCallersThread()
+    {
+        var (connection, socket) = Live();
+        connection.Offer(Frame(1));
+        Assert.Equal(["{\"seq\":1}"], socket.Written);
+        Assert.Equal(0, connection.QueueDepth);
+    }
+
+    [Fact]
+    public void Heartbeat_GoesToTheTransport_UntilDetached()
+    {
+        var connection = new StreamConnection("user", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.UtcNow.AddHours(1), 16, 16, new ServerMetrics());
+        var transport = new FakeTransport();
+        connection.Attach(new ScriptedSocket(), transport);
+        connection.Heartbeat(TimeProvider.System);
+        Assert.Equal(1, transport.Heartbeats);
+
+        connection.Detach();
+        connection.Heartbeat(TimeProvider.System);
+        Assert.Equal(1, transport.Heartbeats);
+    }
+
+    [Fact]
+    public async Task BusySocket_Queues_ThenTheCompletedWriteDrainsInOrder()
+    {
+        var (connection, socket) = Live();
+        var stuck = socket.HoldNextWrite();
+        connection.Offer(Frame(1));
+        connection.Offer(Frame(2));
+        connection.Send(Frame(0)); // a control frame keeps its place in line
+        connection.Offer(Frame(3));
+        Assert.Equal(3, connection.QueueDepth);
+        Assert.Equal(["{\"seq\":1}"], socket.Written);
+
+        stuck.SetResult();
+        await Eventually.TrueAsync(() => connection.QueueDepth == 0 && socket.Written.Count == 4, "the queue drains");
+        Assert.Equal(["{\"seq\":1}", "{\"seq\":2}", "{\"seq\":0}", "{\"seq\":3}"], socket.Written);
+    }
+
+    [Fact]
+    public async Task BusySocket_OverflowingItsQueue_ClosesSlowConsumer_AfterTheStuckWrite()
+    {
+        var (connection, socket) = Live(queue: 2);
+        var stuck = socket.HoldNextWrite();
+        for (var seq = 1; seq <= 4; seq++) connection.Offer(Frame(seq));
+        Assert.Equal(CloseCodes.SlowConsumer, connection.CloseCode);
+        Assert.Equal(0, connection.QueueDepth); // dropped: the slow consumer resumes from its last seq
+        Assert.Null(socket.CloseSent);
+
+        stuck.SetResult();
+        await connection.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal((WebSocketCloseStatus)CloseCodes.SlowConsumer, socket.CloseSent);
+        Assert.Equal(["{\"seq\":1}"], socket.Written);
+    }
+
+    [Fact]
+    public async Task DrainingClose_SendsEverythingQueuedFirst()
+    {
+        var (connection, socket) = Live();
+        var stuck = socket.HoldNextWrite();
+        connection.Offer(Frame(1));
+        connection.Offer(Frame(2));
+        connection.RequestClose(CloseCodes.GoingAway, "bye", drain: true);
+        connection.Offer(Frame(3)); // after the close request: never sent
+        stuck.SetResult();
+        await connection.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(["{\"seq\":1}", "{\"seq\":2}"], socket.Written);
+        Assert.Equal((WebSocketCloseStatus)CloseCodes.GoingAway, socket.CloseSent);
+    }
+
+    [Fact]
+    public async Task FailedWrite_EndsTheConnection_AndCompletesClosed()
+    {
+        var (connection, socket) = Live();
+        var stuck = socket.HoldNextWrite();
+        connection.Offer(Frame(1));
+        connection.Offer(Frame(2));
+        stuck.SetException(new WebSocketException(WebSocketError.ConnectionClosedPrematurely));
+        await connection.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(CloseCodes.InternalError, connection.CloseCode);
+        Assert.True(socket.Aborted);
+        Assert.Equal(0, connection.QueueDepth);
+    }
+
+    [Fact]
+    public async Task WriteStuckPastTheCloseTimeout_AbortsTheTransport_WhichIsTouchedNoMoreOnceDetached()
+    {
+        var (connection, socket) = Live();
+        var transport = new FakeTransport();
+        connection.Attach(socket, transport);
+        socket.HoldNextWrite(); // never completed: a peer that stopped reading
+        connection.Offer(Frame(1));
+        connection.RequestClose(CloseCodes.GoingAway, "bye");
+        await transport.Aborted.Task.WaitAsync(TimeSpan.FromSeconds(15)); // the close timeout is 5 s
+        connection.Detach();
+        Assert.Equal(1, transport.Aborts);
+
+        // A connection that ended before its close timeout: the timeout must not reach the transport.
+        var (ended, endedSocket) = Live();
+        var endedTransport = new FakeTransport();
+        ended.Attach(endedSocket, endedTransport);
+        ended.RequestClose(CloseCodes.GoingAway, "bye");
+        await ended.Closed.WaitAsync(TimeSpan.FromSeconds(10));
+        ended.Detach();
+        await WhenCancelled(ended.Aborted).WaitAsync(TimeSpan.FromSeconds(15)); // the close timeout runs out
+        Assert.Equal(0, endedTransport.Aborts);
+    }
+
+    private static Task WhenCancelled(CancellationToken token)
+    {
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(() => cancelled.TrySetResult());
+        return cancelled.Task;
+    }
+
+    private sealed class FakeTransport : IStreamTransport
+    {
+        public TaskCompletionSource Aborted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public int Aborts;
+        public string Path => "test";
+        public CancellationToken Closed => CancellationToken.None;
+        public System.Net.Sockets.Socket? Socket => null;
+        public Task<WebSocket> AcceptAsync(KeepAlive keepAlive) => throw new NotSupportedException();
+        public int Heartbeats;
+        public void Heartbeat(TimeProvider time) => Heartbeats++;
+        public void Abort()
+        {
+            Interlocked.Increment(ref Aborts);
+            Aborted.TrySetResult();
+        }
+    }
+
+    /// <summary>A socket that records writes; the test may hold the next write open.</summary>
+    private sealed class ScriptedSocket : WebSocket
+    {
+        private readonly Lock _sync = new();
+        private readonly List<string> _written = [];
+        private TaskCompletionSource? _holdNext;
+
+        public List<string> Written { get { lock (_sync) return [.. _written]; } }
+        public WebSocketCloseStatus? CloseSent { get; private set; }
+        public bool Aborted { get; private set; }
+
+        public TaskCompletionSource HoldNextWrite()
+        {
+            var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_sync) _holdNext = hold;
+            return hold;
+        }
+
+        public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+        {
+            lock (_sync)
+            {
+                _written.Add(Encoding.UTF8.GetString(buffer.Span));
+                var hold = _holdNext;
+                _holdNext = null;
+                return hold is null ? ValueTask.CompletedTask : new ValueTask(hold.Task);
+            }
+        }
+
+        public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
+            SendAsync(buffer.AsMemory(), messageType, endOfMessage, cancellationToken).AsTask();
+
+        public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+        {
+            CloseSent = closeStatus;
+            return Task.CompletedTask;
+        }
+
+        public override void Abort() => Aborted = true;
+        public override WebSocketState State => Aborted ? WebSocketState.Aborted : CloseSent is null ? WebSocketState.Open : WebSocketState.CloseSent;
+        public override WebSocketCloseStatus? CloseStatus => null;
+        public override string? CloseStatusDescription => null;
+        public override string? SubProtocol => null;
+        public override Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) => CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
+        public override Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken) => throw new NotSupportedException();
+        public override void Dispose() { }
+    }
+}

@@ -1,0 +1,5 @@
+using SignalStream.Protocol;
+
+namespace SignalStream.Server.Tests.Infrastructure;
+
+public sealed record TestUserAccount(string Id, string Username, Tier Tier, string Token);
