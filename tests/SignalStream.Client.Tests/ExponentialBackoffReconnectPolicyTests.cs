@@ -1,5 +1,5 @@
-using SignalStream.Protocol;
 using SignalStream.Client.Tests.Infrastructure;
+using SignalStream.Protocol;
 
 namespace SignalStream.Client.Tests;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using SignalStream.Client.Delivery;
-using SignalStream.Protocol;
 using SignalStream.Client.Tests.Infrastructure;
+using SignalStream.Protocol;
 
 namespace SignalStream.Client.Tests.Delivery;
 

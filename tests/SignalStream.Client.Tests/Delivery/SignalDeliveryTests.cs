@@ -1,4 +1,3 @@
-using SignalStream.Client.Delivery;
 using SignalStream.Client.Tests.Infrastructure;
 
 namespace SignalStream.Client.Tests.Delivery;

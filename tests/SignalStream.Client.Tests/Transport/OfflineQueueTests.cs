@@ -1,6 +1,6 @@
+using SignalStream.Client.Tests.Infrastructure;
 using SignalStream.Client.Transport;
 using SignalStream.Protocol;
-using SignalStream.Client.Tests.Infrastructure;
 
 namespace SignalStream.Client.Tests.Transport;
 
