@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SignalStream.Server.Fanout;
 using SignalStream.Server.Storage;
 
@@ -11,12 +12,13 @@ namespace SignalStream.Server.Backplane;
 public interface ISignalBackplane
 {
     /// <summary>Best effort: failures are logged, never thrown, since the signal is already stored and delivered locally.</summary>
-    ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt);
+    /// <param name="trace">The publishing span, for the receiving nodes' fan-out spans to link to (default: none).</param>
+    ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt, ActivityContext trace);
 
     /// <summary>
     /// Hands signals published on any node to <paramref name="receive"/>, one at a time, as they arrive: possibly out of
     /// order, twice, or not at all. Returns once the subscription is asked for (it may be established later, when the
     /// backplane is reachable); disposing the result ends it.
     /// </summary>
-    Task<IAsyncDisposable> SubscribeAsync(Func<StoredSignal, DateTimeOffset, Task> receive);
+    Task<IAsyncDisposable> SubscribeAsync(Func<StoredSignal, DateTimeOffset, ActivityContext, Task> receive);
 }

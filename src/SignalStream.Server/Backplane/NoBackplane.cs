@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using SignalStream.Server.Storage;
 
 namespace SignalStream.Server.Backplane;
@@ -5,9 +6,9 @@ namespace SignalStream.Server.Backplane;
 /// <summary>One node, in memory: the local feed is the whole audience, so nothing travels and nothing arrives.</summary>
 public sealed class NoBackplane : ISignalBackplane
 {
-    public ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt) => ValueTask.CompletedTask;
+    public ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt, ActivityContext trace) => ValueTask.CompletedTask;
 
-    public Task<IAsyncDisposable> SubscribeAsync(Func<StoredSignal, DateTimeOffset, Task> receive) => Task.FromResult<IAsyncDisposable>(Nothing.Instance);
+    public Task<IAsyncDisposable> SubscribeAsync(Func<StoredSignal, DateTimeOffset, ActivityContext, Task> receive) => Task.FromResult<IAsyncDisposable>(Nothing.Instance);
 
     private sealed class Nothing : IAsyncDisposable
     {

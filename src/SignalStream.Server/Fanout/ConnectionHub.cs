@@ -84,6 +84,8 @@ public sealed class ConnectionHub
         }
     }
 
+    public int ShardCount => _shards.Length;
+
     /// <summary>Hands a signal to every shard. Called in seq order, one signal at a time.</summary>
     public void Broadcast(OutboundFrame frame)
     {
@@ -200,12 +202,33 @@ public sealed class ConnectionHub
                 {
                     lock (_sync)
                     {
-                        if (frame.Seq <= _lastOffered) continue;
+                        if (frame.Seq <= _lastOffered)
+                        {
+                            frame.Trace?.ShardDone([0, 0, 0], 0); // offered already: nothing to count, but the span must close
+                            continue;
+                        }
                         _lastOffered = frame.Seq;
-                        foreach (var connection in _connections) connection.Offer(frame);
+                        if (frame.Trace is { } trace) OfferCounted(frame, trace);
+                        else foreach (var connection in _connections) connection.Offer(frame);
                     }
                 }
             }
+        }
+
+        /// <summary>The same offers, counted for the signal's fan-out span.</summary>
+        private void OfferCounted(OutboundFrame frame, FanoutTrace trace)
+        {
+            Span<int> recipients = stackalloc int[3];
+            var dropped = 0;
+            foreach (var connection in _connections)
+            {
+                switch (connection.Offer(frame))
+                {
+                    case OfferResult.Queued: recipients[(int)connection.Tier]++; break;
+                    case OfferResult.Dropped: dropped++; break;
+                }
+            }
+            trace.ShardDone(recipients, dropped);
         }
     }
 }

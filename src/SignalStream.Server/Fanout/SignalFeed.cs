@@ -34,14 +34,18 @@ public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, C
 
     /// <summary>Broadcasts <paramref name="signal"/> after anything before it; drops it if already broadcast.</summary>
     /// <param name="ingestTimestamp">Stopwatch timestamp of the start of ingest, for the latency histogram (0: unknown).</param>
-    public async Task DeliverAsync(StoredSignal signal, long ingestTimestamp, CancellationToken ct)
+    /// <param name="remoteOrigin">
+    /// Null for a signal ingested here (its fan-out span is a child of the current span); for one from another node,
+    /// the trace context it came with (default when none), which its fan-out span here links to.
+    /// </param>
+    public async Task DeliverAsync(StoredSignal signal, long ingestTimestamp, ActivityContext? remoteOrigin, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
             if (signal.Seq <= _last) return;
             if (signal.Seq > _last + 1) await FillAsync(signal.Seq - 1, ct);
-            Broadcast(signal, ingestTimestamp);
+            Broadcast(signal, ingestTimestamp, FanoutTrace.Start(signal, remoteOrigin ?? default, remoteOrigin is not null, hub.ShardCount));
         }
         finally
         {
@@ -51,7 +55,7 @@ public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, C
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription = await backplane.SubscribeAsync((signal, ingestedAt) => DeliverAsync(signal, ToLocalTimestamp(ingestedAt), CancellationToken.None));
+        _subscription = await backplane.SubscribeAsync((signal, ingestedAt, origin) => DeliverAsync(signal, ToLocalTimestamp(ingestedAt), origin, CancellationToken.None));
         await base.StartAsync(cancellationToken);
     }
 
@@ -100,7 +104,7 @@ public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, C
             foreach (var signal in page)
             {
                 if (signal.Seq > upTo) return;
-                Broadcast(signal, 0);
+                Broadcast(signal, 0, null);
             }
             if (page.Count < PageSize)
             {
@@ -115,9 +119,9 @@ public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, C
         }
     }
 
-    private void Broadcast(StoredSignal signal, long ingestTimestamp)
+    private void Broadcast(StoredSignal signal, long ingestTimestamp, FanoutTrace? trace)
     {
-        var frame = OutboundFrame.ForSignal(signal, ingestTimestamp);
+        var frame = OutboundFrame.ForSignal(signal, ingestTimestamp, trace);
         recent.Add(frame); // before the hub: a resume served from the ring relies on it (see Replay)
         hub.Broadcast(frame);
         Interlocked.Exchange(ref _last, signal.Seq);

@@ -83,24 +83,29 @@ public sealed class StreamConnection
     }
 
     /// <summary>Offered every broadcast signal, one at a time, in seq order.</summary>
-    public void Offer(OutboundFrame frame)
+    public OfferResult Offer(OutboundFrame frame)
     {
-        if (!_filter.Allows(frame)) return;
+        if (!_filter.Allows(frame)) return OfferResult.Filtered;
         bool send;
         lock (_sync)
         {
             if (_pending is { } pending)
             {
-                if (pending.Count < _pendingCapacity) pending.Add(frame);
-                else Overflow("replay buffer");
-                return;
+                if (pending.Count < _pendingCapacity)
+                {
+                    pending.Add(frame);
+                    return OfferResult.Queued;
+                }
+                Overflow("replay buffer");
+                return OfferResult.Dropped;
             }
-            if (frame.Seq <= _lastQueuedSeq || IsClosing) return;
-            if (!TryQueue(new Outbound(frame, Live: true), "outbound queue")) return;
+            if (frame.Seq <= _lastQueuedSeq || IsClosing) return OfferResult.Filtered;
+            if (!TryQueue(new Outbound(frame, Live: true), "outbound queue")) return OfferResult.Dropped;
             _lastQueuedSeq = frame.Seq;
             send = ClaimSender();
         }
         if (send) SendQueued();
+        return OfferResult.Queued;
     }
 
     /// <summary>Queues a control frame (welcome, pong, error...). A full queue means a slow consumer.</summary>
@@ -362,7 +367,7 @@ public sealed class StreamConnection
         {
             _metrics.Deliveries.Inc();
             if (item.Live && item.Frame.IngestTimestamp != 0)
-                _metrics.DeliveryLatency.Observe(Stopwatch.GetElapsedTime(item.Frame.IngestTimestamp).TotalSeconds);
+                _metrics.ObserveDelivery(Stopwatch.GetElapsedTime(item.Frame.IngestTimestamp), item.Frame.Trace);
         }
         return true;
     }

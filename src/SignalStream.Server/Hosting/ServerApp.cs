@@ -5,6 +5,7 @@ using SignalStream.Server.Backplane;
 using SignalStream.Server.Cluster;
 using SignalStream.Server.Demo;
 using SignalStream.Server.Fanout;
+using SignalStream.Server.Http;
 using SignalStream.Server.Ingest;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Polling;
@@ -56,7 +57,10 @@ public static class ServerApp
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
         services.AddServerOptions(config);
-        services.AddProblemDetails();
+        builder.Logging.AddServerLogFormats();
+        services.AddTracing(config);
+        MeterBridge.EnsureStarted();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.UseTraceId);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(capacity);
         services.AddAcceptGate(); // never accept past the descriptor ceiling (Transport/AcceptGate.cs)
@@ -160,7 +164,13 @@ public static class ServerApp
         services.GetRequiredService<ILogger<Capacity>>().Started(storage.Provider, backplane.Provider, capacity.MaxConnections, capacity.FileLimit);
     }
 
-    /// <summary><c>--demo</c> is short for <c>--Demo:Enabled=true</c>.</summary>
+    /// <summary><c>--demo</c> is short for <c>--Demo:Enabled=true</c>, <c>--log-format json</c> for <c>--Logging:Console:FormatterName=json</c>.</summary>
     private static string[] ExpandSwitches(string[] args) =>
-        args.Select(a => a == "--demo" ? "--Demo:Enabled=true" : a).ToArray();
+        args.Select(a => a switch
+        {
+            "--demo" => "--Demo:Enabled=true",
+            "--log-format" => "--Logging:Console:FormatterName",
+            _ when a.StartsWith("--log-format=", StringComparison.Ordinal) => "--Logging:Console:FormatterName=" + a["--log-format=".Length..],
+            _ => a,
+        }).ToArray();
 }

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Diagnostics;
 
 namespace SignalStream.Server.Http;
 
@@ -16,6 +17,13 @@ public static class Problems
         new WithRetryAfter(Results.Problem(statusCode: status, title: title, detail: detail), retryAfterSeconds);
 
     public static IResult StorageUnavailable() => Result(StatusCodes.Status503ServiceUnavailable, "Storage unavailable", "Nothing was stored; retry shortly.", 2);
+
+    /// <summary>
+    /// The <c>traceId</c> of every problem body: the W3C trace id of the request's span while tracing, else the
+    /// request's own id (the platform's default puts the whole <c>traceparent</c> there, or the connection id).
+    /// </summary>
+    public static void UseTraceId(ProblemDetailsContext context) =>
+        context.ProblemDetails.Extensions["traceId"] = Activity.Current is { } activity ? activity.TraceId.ToHexString() : context.HttpContext.TraceIdentifier;
 
     /// <summary>The database or Redis could not be reached or answered in time.</summary>
     public static bool IsOutage(Exception e) =>

@@ -50,15 +50,18 @@ public static class IngestEndpoints
     private static async Task<IResult> HandleAsync(HttpContext context, IngestService ingest, IOptions<LimitsOptions> limits, ServerMetrics metrics, ILogger<IngestService> logger)
     {
         var started = Stopwatch.GetTimestamp();
+        var validating = Tracing.Source.StartActivity(Tracing.Spans.Validate);
         var (document, refusal) = await JsonBody.ReadAsync(context.Request, limits.Value.IngestMaxBodyBytes, limits.Value.IngestBodyTimeout);
         if (refusal is not null)
         {
+            validating?.SetStatus(ActivityStatusCode.Error).Dispose();
             metrics.SignalsIngested.WithLabels("rejected").Inc();
             return refusal;
         }
         using (document)
         {
             var signal = SignalRules.Validate(document!.RootElement, out var errors);
+            validating?.SetStatus(signal is null ? ActivityStatusCode.Error : ActivityStatusCode.Ok).Dispose();
             if (signal is null)
             {
                 metrics.SignalsIngested.WithLabels("rejected").Inc();

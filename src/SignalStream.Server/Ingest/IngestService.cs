@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using SignalStream.Protocol;
 using SignalStream.Server.Backplane;
@@ -23,8 +24,14 @@ public sealed class IngestService(ISignalStore store, SignalFeed feed, ISignalBa
         try
         {
             // Not cancellable past this point: a stored signal is always broadcast.
-            var result = await store.AppendAsync(signal.Source, signal.ExternalId, signal.Symbol, signal.MinTier,
-                (id, seq) => JsonSerializer.Serialize(signal.ToStored(id, seq, time.GetUtcNow()), ProtocolJson.Default.Signal), CancellationToken.None);
+            AppendResult result;
+            using (var storing = Tracing.Source.StartActivity(Tracing.Spans.Store))
+            {
+                result = await store.AppendAsync(signal.Source, signal.ExternalId, signal.Symbol, signal.MinTier,
+                    (id, seq) => JsonSerializer.Serialize(signal.ToStored(id, seq, time.GetUtcNow()), ProtocolJson.Default.Signal), CancellationToken.None);
+                storing?.SetTag("signalstream.duplicate", result.Duplicate);
+            }
+            Activity.Current.TagSignal(result.Signal.Seq, signal.Symbol, signal.MinTier);
             if (result.Duplicate)
             {
                 metrics.SignalsIngested.WithLabels("duplicate").Inc();
@@ -33,8 +40,9 @@ public sealed class IngestService(ISignalStore store, SignalFeed feed, ISignalBa
             }
             metrics.SignalsIngested.WithLabels("created").Inc();
             logger.SignalStored(result.Signal.Seq, signal.Symbol, signal.Source, signal.MinTier.ToWire());
-            await feed.DeliverAsync(result.Signal, startTimestamp, CancellationToken.None);
-            await backplane.PublishAsync(result.Signal, time.GetUtcNow() - System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp));
+            await feed.DeliverAsync(result.Signal, startTimestamp, remoteOrigin: null, CancellationToken.None);
+            using var publishing = Tracing.Source.StartActivity(Tracing.Spans.Publish, ActivityKind.Producer);
+            await backplane.PublishAsync(result.Signal, time.GetUtcNow() - Stopwatch.GetElapsedTime(startTimestamp), publishing?.Context ?? default);
             return result;
         }
         finally

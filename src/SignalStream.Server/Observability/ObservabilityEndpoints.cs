@@ -25,8 +25,10 @@ public static class ObservabilityEndpoints
 
         var metrics = app.MapGet("/metrics", async (HttpContext context, CancellationToken ct) =>
         {
-            context.Response.ContentType = "text/plain; version=0.0.4; charset=utf-8";
-            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, ct);
+            // Exemplars (trace ids on the latency histogram) exist only in OpenMetrics, which Prometheus asks for.
+            var openMetrics = context.Request.Headers.Accept.ToString().Contains("application/openmetrics-text", StringComparison.Ordinal);
+            context.Response.ContentType = openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8";
+            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, openMetrics ? ExpositionFormat.OpenMetricsText : ExpositionFormat.PrometheusText, ct);
             return Results.Empty;
         });
         if (!options.PublicMetrics) metrics.AddEndpointFilter<AdminKeyFilter>();

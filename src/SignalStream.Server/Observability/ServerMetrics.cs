@@ -1,5 +1,6 @@
 using Prometheus;
 using SignalStream.Protocol;
+using SignalStream.Server.Fanout;
 
 namespace SignalStream.Server.Observability;
 
@@ -19,7 +20,12 @@ public sealed class ServerMetrics
     public Gauge OutboundQueueDepth { get; } = Metrics.CreateGauge("signalstream_outbound_queue_depth", "Frames waiting in outbound queues, summed over connections.");
     public Histogram DeliveryLatency { get; } = Metrics.CreateHistogram("signalstream_delivery_latency_seconds",
         "From the start of ingest to the socket write of each delivery: the 500 ms promise, made visible.",
-        new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+        new HistogramConfiguration
+        {
+            Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+            // Exemplars come from the frame's fan-out span (below), never from whatever span is current on a send loop.
+            ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = null, NewExemplarMinInterval = TimeSpan.FromSeconds(1) },
+        });
 
     public ServerMetrics()
     {
@@ -27,4 +33,11 @@ public sealed class ServerMetrics
     }
 
     public void SetConnections(Tier tier, int count) => Connections.WithLabels(tier.ToWire()).Set(count);
+
+    /// <summary>A delivery's latency; the first of each traced signal carries an exemplar pointing at its fan-out span.</summary>
+    public void ObserveDelivery(TimeSpan latency, FanoutTrace? trace)
+    {
+        if (trace is not null && trace.TryTakeExemplar()) DeliveryLatency.Observe(latency.TotalSeconds, Exemplar.From(trace.TraceIdLabel, trace.SpanIdLabel));
+        else DeliveryLatency.Observe(latency.TotalSeconds, Exemplar.None);
+    }
 }
