@@ -9,6 +9,9 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Hosting;
 
@@ -97,7 +100,7 @@ public sealed class TestServer : IAsyncDisposable
         var app = ServerApp.Build(args, TextWriter.Null, builder =>
         {
             builder.Logging.ClearProviders();
-            builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
+            builder.Services.AddSingleton<ILoggerProvider>(sp => new CapturingLoggerProvider(logs, ConfiguredJsonFormatter(sp)));
             configure?.Invoke(builder);
         });
         await ServerApp.PrepareAsync(app, TextWriter.Null);
@@ -258,23 +261,47 @@ public sealed class TestServer : IAsyncDisposable
         }
     }
 
-    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink) : ILoggerProvider
+    /// <summary>The server's own JSON console formatter, when it was started with <c>--log-format json</c>.</summary>
+    private static ConsoleFormatter? ConfiguredJsonFormatter(IServiceProvider services) =>
+        services.GetRequiredService<IOptionsMonitor<ConsoleLoggerOptions>>().CurrentValue.FormatterName == ConsoleFormatterNames.Json
+            ? services.GetServices<ConsoleFormatter>().First(f => f.Name == ConsoleFormatterNames.Json)
+            : null;
+
+    /// <summary>
+    /// Keeps every log line. With <c>--log-format json</c> a line is exactly what the console would print (the
+    /// server's formatter, with the scopes the platform adds: trace and span ids); otherwise level, category,
+    /// message and every value.
+    /// </summary>
+    private sealed class CapturingLoggerProvider(ConcurrentQueue<string> sink, ConsoleFormatter? json) : ILoggerProvider, ISupportExternalScope
     {
-        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, sink);
+        private IExternalScopeProvider _scopes = new LoggerExternalScopeProvider();
+        public ILogger CreateLogger(string categoryName) => new CapturingLogger(categoryName, sink, json, () => _scopes);
+        public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
         public void Dispose() { }
     }
 
-    private sealed class CapturingLogger(string category, ConcurrentQueue<string> sink) : ILogger
+    private sealed class CapturingLogger(string category, ConcurrentQueue<string> sink, ConsoleFormatter? json, Func<IExternalScopeProvider> scopes) : ILogger
     {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => scopes().Push(state);
         public bool IsEnabled(LogLevel logLevel) => true;
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
+            if (json is not null)
+            {
+                using var writer = new StringWriter();
+                json.Write(new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter), scopes(), writer);
+                Keep(writer.ToString().TrimEnd());
+                return;
+            }
             var line = new StringBuilder().Append(logLevel).Append(' ').Append(category).Append(": ").Append(formatter(state, exception));
             if (exception is not null) line.Append(' ').Append(exception);
             if (state is IEnumerable<KeyValuePair<string, object?>> values)
                 foreach (var (key, value) in values) line.Append(' ').Append(key).Append('=').Append(value);
-            var text = line.ToString();
+            Keep(line.ToString());
+        }
+
+        private void Keep(string text)
+        {
             sink.Enqueue(text);
             AllLogs.Enqueue(text);
         }

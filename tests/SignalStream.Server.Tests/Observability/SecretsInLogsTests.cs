@@ -21,6 +21,21 @@ public sealed partial class SecretsInLogsTests
     public async Task EveryPathThatTakesASecret_LeavesNoSecretInTheLog()
     {
         await using var server = await TestServer.StartAsync();
+        await WalkEveryPathThatTakesASecretAsync(server);
+    }
+
+    /// <summary>The JSON log (<c>--log-format json</c>, as the console prints it, in a trace) keeps the same guarantees.</summary>
+    [Fact]
+    public async Task EveryPathThatTakesASecret_LeavesNoSecretInTheJsonLog()
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var server = await TestServer.StartAsync("--log-format", "json", $"--Observability:Otlp:Endpoint={receiver.Endpoint}");
+        await WalkEveryPathThatTakesASecretAsync(server);
+        Assert.All(server.Logs, line => Assert.StartsWith("{\"Timestamp\":", line, StringComparison.Ordinal));
+    }
+
+    private static async Task WalkEveryPathThatTakesASecretAsync(TestServer server)
+    {
         var secrets = new List<string> { TestServer.AdminKey, TestServer.PublisherKey, TestServer.SigningKey, TestServer.Password, OtherPassword };
         string Keep(string secret)
         {
