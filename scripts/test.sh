@@ -12,6 +12,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 command -v nginx >/dev/null || need+=(nginx)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v promtool >/dev/null || need+=(prometheus) # promtool only: the service is never started
 if [ ${#need[@]} -gt 0 ]; then
   echo "==> installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -33,6 +34,9 @@ dotnet format SignalStream.slnx --verify-no-changes
 
 echo "==> .NET tests"
 dotnet test SignalStream.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal"
+
+echo "==> metrics and alert rules: promtool"
+"$ROOT/scripts/check-metrics.sh"
 
 echo "==> .NET packages: install from a local feed into a fresh project and as a tool, against a live server"
 "$ROOT/scripts/test-packages.sh"

@@ -15,7 +15,7 @@ namespace SignalStream.Server.Fanout;
 /// second it also compares itself with history, so a signal whose publish was lost (backplane
 /// down, publisher crashed after commit) still reaches this node's clients within a second.
 /// </summary>
-public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, ConnectionHub hub, RecentFrames recent, TimeProvider time, ILogger<SignalFeed> logger) : BackgroundService
+public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, ConnectionHub hub, RecentFrames recent, ServerMetrics metrics, TimeProvider time, ILogger<SignalFeed> logger) : BackgroundService
 {
     public static readonly TimeSpan CatchUpInterval = TimeSpan.FromSeconds(1);
     private const int PageSize = 500;
@@ -55,7 +55,11 @@ public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, C
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        _subscription = await backplane.SubscribeAsync((signal, ingestedAt, origin) => DeliverAsync(signal, ToLocalTimestamp(ingestedAt), origin, CancellationToken.None));
+        _subscription = await backplane.SubscribeAsync((signal, ingestedAt, origin) =>
+        {
+            metrics.BackplaneLag.Observe(Math.Max(0, (time.GetUtcNow() - ingestedAt).TotalSeconds));
+            return DeliverAsync(signal, ToLocalTimestamp(ingestedAt), origin, CancellationToken.None);
+        });
         await base.StartAsync(cancellationToken);
     }
 

@@ -27,6 +27,10 @@ public sealed class ServerMetrics
             ExemplarBehavior = new ExemplarBehavior { DefaultExemplarProvider = null, NewExemplarMinInterval = TimeSpan.FromSeconds(1) },
         });
 
+    public Histogram BackplaneLag { get; } = Metrics.CreateHistogram("signalstream_backplane_lag_seconds",
+        "From the start of ingest on another node to this node receiving the signal from the backplane (wall clocks of two nodes: skew included).",
+        new HistogramConfiguration { Buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+
     public ServerMetrics()
     {
         foreach (var tier in TierNames) Connections.WithLabels(tier).Set(0);

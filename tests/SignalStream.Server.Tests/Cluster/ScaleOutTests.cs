@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using SignalStream.Protocol;
+using SignalStream.Server.Observability;
 using SignalStream.Server.Tests.Infrastructure;
 using Xunit.Abstractions;
 
@@ -80,6 +82,39 @@ public sealed class ScaleOutTests(ScaleOutCluster cluster, ITestOutputHelper out
         Assert.Empty(publisher.Refusals);
 
         await AssertEveryClientCompleteAsync(publisher, clients);
+    }
+
+    /// <summary>
+    /// Issue 16: a signal ingested on one node is one trace there (ending in its publish to the backplane); every other
+    /// node's fan-out of it is a span of its own, linked to that publish through the trace context in the message.
+    /// </summary>
+    [Fact, TestOrder(7)]
+    public async Task SignalIngestedOnOneNode_OtherNodesFanOutSpansLinkToItsTrace()
+    {
+        await cluster.EnsureHealthyAsync();
+        var origin = cluster.Nodes[0];
+        var traceId = Convert.ToHexStringLower(Guid.NewGuid().ToByteArray());
+        using var request = new HttpRequestMessage(HttpMethod.Post, Paths.Ingest) { Content = JsonContent.Create(TestServer.NewSignal(minTier: Tier.Starter, source: "scaleout-trace")) };
+        request.Headers.Add("X-API-Key", ScaleOutCluster.PublisherKey);
+        request.Headers.Add("traceparent", $"00-{traceId}-{Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8])}-01");
+        using var response = await origin.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        var seq = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.IngestResponse))!.Seq;
+
+        var publish = (await cluster.Traces.WaitForAsync(s => s.TraceId == traceId, "the origin trace", Tracing.Spans.Fanout, Tracing.Spans.Publish))
+            .Single(s => s.Name == Tracing.Spans.Publish);
+        Assert.StartsWith(origin.Name + "-", (string)publish.Resource["service.instance.id"], StringComparison.Ordinal);
+        foreach (var other in cluster.Nodes.Skip(1))
+        {
+            var fanout = (await cluster.Traces.WaitForAsync(
+                s => s.Name == Tracing.Spans.Fanout && ((string)s.Resource["service.instance.id"]).StartsWith(other.Name + "-", StringComparison.Ordinal)
+                    && s.Attributes.TryGetValue("signalstream.seq", out var spanSeq) && (long)spanSeq == seq,
+                $"{other.Name}'s fan-out span", Tracing.Spans.Fanout)).Single();
+            Assert.Equal((traceId, publish.SpanId), Assert.Single(fanout.Links));
+            Assert.NotEqual(traceId, fanout.TraceId); // a trace of its own, linked: not a child across nodes
+            Assert.Equal("", fanout.ParentSpanId);
+            Assert.Equal(5, fanout.Kind); // CONSUMER
+        }
     }
 
     /// <summary>A node's <c>signalstream_upgrades_total</c> for one path, from its own /metrics.</summary>

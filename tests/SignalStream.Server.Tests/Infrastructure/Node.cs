@@ -22,7 +22,8 @@ public sealed class Node(int index, int port, string directory) : IDisposable
     /// <summary>The server's dll, copied into the test output by the project reference.</summary>
     public static string ServerDll => Path.Combine(AppContext.BaseDirectory, "SignalStream.Server.dll");
 
-    internal void Start(string postgres, string redis)
+    /// <param name="otlp">Where the node exports its traces.</param>
+    internal void Start(string postgres, string redis, string otlp)
     {
         Directory.CreateDirectory(directory);
         _process?.Dispose();
@@ -39,6 +40,7 @@ public sealed class Node(int index, int port, string directory) : IDisposable
             $"--Cluster:NodeId={Name}-{Guid.NewGuid().ToString("N")[..6]}",
             $"--Limits:ConnectionsPerUser={ScaleOutCluster.ConnectionsPerUser}",
             "--Demo:SeedUsers=false",
+            $"--Observability:Otlp:Endpoint={otlp}",
         ];
         // Started from the test output folder; the server finds its appsettings.json next to its own dll.
         _process = ChildProcess.Start(Name, "dotnet", arguments, Path.Combine(directory, "..", $"{Name}.log"), AppContext.BaseDirectory);

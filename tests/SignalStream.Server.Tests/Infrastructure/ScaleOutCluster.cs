@@ -31,6 +31,8 @@ public sealed class ScaleOutCluster : IAsyncLifetime
     public PostgresServer Postgres { get; private set; } = null!;
     public RedisServer Redis { get; private set; } = null!;
     public NginxServer Nginx { get; private set; } = null!;
+    /// <summary>Every node exports its traces here.</summary>
+    public OtlpReceiver Traces { get; private set; } = null!;
     public IReadOnlyList<Node> Nodes => _nodes;
     /// <summary>HTTP through nginx.</summary>
     public HttpClient Lb { get; private set; } = null!;
@@ -39,6 +41,7 @@ public sealed class ScaleOutCluster : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_root);
+        Traces = await OtlpReceiver.StartAsync();
         var postgres = PostgresServer.CreateAsync(Path.Combine(_root, "pg"));
         Redis = new RedisServer(Path.Combine(_root, "redis"));
         await Redis.StartAsync();
@@ -60,6 +63,7 @@ public sealed class ScaleOutCluster : IAsyncLifetime
         foreach (var node in _nodes) node.Dispose();
         Redis?.Dispose();
         if (Postgres is not null) await Postgres.DisposeAsync();
+        if (Traces is not null) await Traces.DisposeAsync();
         if (Environment.GetEnvironmentVariable("SIGNALSTREAM_KEEP_SCALEOUT") is null)
         {
             try { Directory.Delete(_root, recursive: true); }
@@ -92,7 +96,7 @@ public sealed class ScaleOutCluster : IAsyncLifetime
 
     public async Task StartNodeAsync(Node node)
     {
-        node.Start(Postgres.ConnectionString, $"127.0.0.1:{Redis.Port}");
+        node.Start(Postgres.ConnectionString, $"127.0.0.1:{Redis.Port}", Traces.Endpoint);
         await Eventually.TrueAsync(async () =>
         {
             if (!node.IsRunning) throw new InvalidOperationException($"{node.Name} exited with {node.ExitCode}{Environment.NewLine}{node.Tail}");
