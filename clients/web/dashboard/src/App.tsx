@@ -1,11 +1,11 @@
-import { Component, useCallback, useMemo, useRef, useState, type ErrorInfo, type ReactNode } from 'react';
-import { resolveApiBase } from '../lib/config';
+import { Component, useCallback, useRef, useState, type ErrorInfo, type ReactNode } from 'react';
 import { Dashboard } from './Dashboard';
 import { LoginForm } from './LoginForm';
 import { loadSession, saveSession, type Session } from './session';
 
 export function App() {
-  const apiBase = useMemo(() => resolveApiBase(import.meta.env.VITE_API_BASE), []);
+  // The server that serves the dashboard is its API, unless the build says otherwise.
+  const apiUrl = import.meta.env.VITE_API_URL || window.location.origin;
   const [session, setSessionState] = useState<Session | null>(() => loadSession());
   const [notice, setNotice] = useState<string | null>(null);
   const sessionRef = useRef(session);
@@ -34,7 +34,7 @@ export function App() {
       {session ? (
         <Dashboard
           key={session.userId}
-          apiBase={apiBase}
+          apiUrl={apiUrl}
           session={session}
           getSession={getSession}
           updateSession={updateToken}
@@ -42,7 +42,7 @@ export function App() {
         />
       ) : (
         <LoginForm
-          apiBase={apiBase}
+          apiUrl={apiUrl}
           notice={notice}
           onLoggedIn={(s) => {
             setNotice(null);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { backoffCap, exponentialBackoff, isTerminalCloseCode } from './backoff';
-import { resolveApiBase, toWsUrl } from './config';
 
 describe('exponentialBackoff', () => {
   it('doubles from reconnectInterval up to maxReconnectInterval (the top of the jitter range)', () => {
@@ -55,17 +54,3 @@ describe('exponentialBackoff', () => {
   });
 });
 
-describe('configuration', () => {
-  it('derives ws:// and wss:// from the API base', () => {
-    expect(toWsUrl('http://localhost:9001')).toBe('ws://localhost:9001/ws/signals');
-    expect(toWsUrl('https://signals.example.com/')).toBe('wss://signals.example.com/ws/signals');
-    expect(toWsUrl('https://example.com/prefix')).toBe('wss://example.com/prefix/ws/signals');
-  });
-
-  it('defaults to the page origin over http(s), else http://localhost:9001', () => {
-    expect(resolveApiBase(undefined, { protocol: 'https:', origin: 'https://app.example.com' })).toBe('https://app.example.com');
-    expect(resolveApiBase(undefined, { protocol: 'file:', origin: 'null' })).toBe('http://localhost:9001');
-    expect(resolveApiBase(undefined, null)).toBe('http://localhost:9001');
-    expect(resolveApiBase('http://10.0.0.5:9001/', { protocol: 'https:', origin: 'https://x' })).toBe('http://10.0.0.5:9001');
-  });
-});

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FakeApi, FakeWebSocket, MemoryStorage, flush, makeSignal } from '../test/fakes';
+import { FakeApi, FakeWebSocket, MemoryStorage, flush, makeSignal } from '../../../test/fakes';
 import { SignalStreamError } from './errors';
-import { SignalSocket, type SignalMeta, type SignalSocketOptions, type StatusInfo } from './signalSocket';
+import type { SignalSocketOptions } from './options';
+import { SignalSocket, type SignalMeta, type StatusInfo } from './SignalSocket';
 import type { Signal } from './types';
 
 const BASE = 'http://api.test:9001';
@@ -20,7 +21,7 @@ interface Harness {
 function create(opts: Partial<SignalSocketOptions> = {}, api = new FakeApi(), storage = new MemoryStorage()): Harness {
   const getToken = vi.fn(async ({ refresh }: { refresh: boolean }) => (refresh ? 'token-2' : 'token-1'));
   const socket = new SignalSocket({
-    apiBase: BASE,
+    apiUrl: BASE,
     getToken,
     WebSocket: FakeWebSocket,
     fetch: api.fetch,
@@ -76,7 +77,7 @@ describe('connecting', () => {
   });
 
   it('derives wss:// from an https API base', async () => {
-    await started({ apiBase: 'https://secure.test' });
+    await started({ apiUrl: 'https://secure.test' });
     expect(FakeWebSocket.last.url.protocol).toBe('wss:');
   });
 

@@ -1,8 +1,9 @@
 import { act, StrictMode } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FakeApi, FakeWebSocket, MemoryStorage, flush, makeSignal } from '../test/fakes';
-import { mergeSignals, SignalStreamProvider, useSignals, type SignalStreamConfig, type UseSignalsOptions, type UseSignalsResult } from './useSignals';
+import { FakeApi, FakeWebSocket, MemoryStorage, flush, makeSignal } from '../../../test/fakes';
+import { SignalStreamProvider, type SignalStreamConfig } from './SignalStreamProvider';
+import { mergeSignals, useSignals, type UseSignalsOptions, type UseSignalsResult } from './useSignals';
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
 
@@ -21,7 +22,7 @@ function renderHook(config: SignalStreamConfig) {
     act(() => {
       root?.render(
         <StrictMode>
-          <SignalStreamProvider config={config}>
+          <SignalStreamProvider {...config}>
             <Probe options={opts} />
           </SignalStreamProvider>
         </StrictMode>,
@@ -36,7 +37,7 @@ async function settle() {
 
 function makeConfig(api: FakeApi): SignalStreamConfig {
   return {
-    apiBase: 'http://api.test',
+    apiUrl: 'http://api.test',
     getToken: async () => 'tok',
     socketOptions: { WebSocket: FakeWebSocket, fetch: api.fetch, storage: new MemoryStorage(), random: () => 0.5, browserEvents: false },
   };

@@ -40,3 +40,9 @@ export function describeCloseCode(code: number, reason?: string): string {
     default: return `The server closed the connection (code ${code}).` + suffix;
   }
 }
+
+/** Any thrown value as a SignalStreamError (kind `internal` unless it already is one). */
+export function toSignalStreamError(err: unknown): SignalStreamError {
+  if (err instanceof SignalStreamError) return err;
+  return new SignalStreamError('internal', err instanceof Error ? err.message : String(err), { cause: err });
+}

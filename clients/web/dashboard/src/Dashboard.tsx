@@ -1,8 +1,13 @@
 import { useCallback, useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
-import type { SignalStreamError } from '../lib/errors';
-import { normalizeSymbols, type SignalMeta } from '../lib/signalSocket';
-import { isPremium, type ConnectionStatus, type Signal } from '../lib/types';
-import { useSignals, type SignalStreamConfig } from '../react/useSignals';
+import {
+  isPremium,
+  normalizeSymbols,
+  type ConnectionStatus,
+  type Signal,
+  type SignalMeta,
+  type SignalStreamError,
+} from '@signalstream/client';
+import { SignalStreamProvider, useSignals } from '@signalstream/react';
 import { makeTokenSource, SESSION_EXPIRED, type Session } from './session';
 
 const POLL_INTERVAL = 30000;
@@ -18,19 +23,24 @@ interface Arrival {
 }
 
 export interface DashboardProps {
-  apiBase: string;
+  apiUrl: string;
   session: Session;
   getSession: () => Session | null;
   updateSession: (s: Session) => void;
   onLogout: (message: string | null) => void;
 }
 
-export function Dashboard({ apiBase, session, getSession, updateSession, onLogout }: DashboardProps) {
-  const config = useMemo<SignalStreamConfig>(() => ({
-    apiBase,
-    getToken: makeTokenSource(apiBase, getSession, updateSession),
-    storageKey: `signalstream:last_seq:${apiBase}:${session.userId}`,
-  }), [apiBase, getSession, updateSession, session.userId]);
+export function Dashboard(props: DashboardProps) {
+  const { apiUrl, getSession, updateSession, session } = props;
+  const getToken = useMemo(() => makeTokenSource(apiUrl, getSession, updateSession), [apiUrl, getSession, updateSession]);
+  return (
+    <SignalStreamProvider apiUrl={apiUrl} getToken={getToken} storageKey={`signalstream:last_seq:${apiUrl}:${session.userId}`}>
+      <LiveView {...props} />
+    </SignalStreamProvider>
+  );
+}
+
+function LiveView({ apiUrl, session, onLogout }: DashboardProps) {
 
   const [symbols, setSymbols] = useState<string[]>([]);
   const [filterText, setFilterText] = useState('');
@@ -58,7 +68,6 @@ export function Dashboard({ apiBase, session, getSession, updateSession, onLogou
     pollInterval: POLL_INTERVAL,
     symbols,
     onSignal,
-    config,
   });
 
   // Clock skew correction only when it is clearly there (same-machine clocks agree to a few ms).
@@ -125,7 +134,7 @@ export function Dashboard({ apiBase, session, getSession, updateSession, onLogou
           Your plan is <b>STARTER</b>: you see standard signals only. Premium signals (★) need the <b>PROFESSIONAL</b> tier or higher.
         </p>
       )}
-      <ErrorBanner error={error} status={status} apiBase={apiBase} now={now} nextRetryAt={nextRetryAt} />
+      <ErrorBanner error={error} status={status} apiUrl={apiUrl} now={now} nextRetryAt={nextRetryAt} />
 
       <form className="filter" onSubmit={applyFilter} aria-label="Symbol filter">
         <label>
@@ -167,13 +176,13 @@ function StatusPill(props: { status: ConnectionStatus; nextRetryAt: number | nul
   );
 }
 
-function ErrorBanner(props: { error: SignalStreamError | null; status: ConnectionStatus; apiBase: string; now: number; nextRetryAt: number | null }) {
+function ErrorBanner(props: { error: SignalStreamError | null; status: ConnectionStatus; apiUrl: string; now: number; nextRetryAt: number | null }) {
   const { error, status } = props;
   if (!error || status === 'connected') return null;
   let text: string;
   switch (error.kind) {
     case 'unreachable':
-      text = `Cannot reach the server at ${props.apiBase}. Check your network connection; the dashboard keeps retrying and catches up without losing signals.`;
+      text = `Cannot reach the server at ${props.apiUrl}. Check your network connection; the dashboard keeps retrying and catches up without losing signals.`;
       break;
     case 'closed':
       text = error.message + (error.closeCode === 4504 ? '' : ' Reload the page to try again.');

@@ -1,8 +1,5 @@
 /** The dashboard's login session: kept in sessionStorage (per tab, gone when the tab closes). */
-import { exchangeToken } from '../lib/api';
-import { SignalStreamError } from '../lib/errors';
-import type { GetTokenOptions } from '../lib/signalSocket';
-import type { Tier, TokenResponse } from '../lib/types';
+import { exchangeToken, SignalStreamError, type GetToken, type Tier, type TokenResponse } from '@signalstream/client';
 
 export interface Session {
   username: string;
@@ -52,14 +49,14 @@ export const SESSION_EXPIRED = 'Your session expired. Log in again.';
  * A token source for SignalSocket: the session's token while it is valid; on `refresh`, a token
  * exchange with the server. A session that is over is reported as an `auth` error.
  */
-export function makeTokenSource(apiBase: string, get: () => Session | null, set: (s: Session) => void) {
-  return async ({ refresh }: GetTokenOptions): Promise<string> => {
+export function makeTokenSource(apiUrl: string, get: () => Session | null, set: (s: Session) => void): GetToken {
+  return async ({ refresh }) => {
     const s = get();
     if (!s) throw new SignalStreamError('auth', 'Log in first.');
     if (s.expiresAt - 1000 <= Date.now()) throw new SignalStreamError('auth', SESSION_EXPIRED);
     if (!refresh) return s.accessToken;
     try {
-      const t = await exchangeToken({ apiBase }, s.accessToken);
+      const t = await exchangeToken({ apiUrl }, s.accessToken);
       const next = { ...sessionFromToken(s.username, t), tier: t.tier ?? s.tier };
       set(next);
       return next.accessToken;

@@ -11,7 +11,7 @@ function defaultFetch(): FetchLike {
 }
 
 export interface ApiOptions {
-  apiBase: string;
+  apiUrl: string;
   fetch?: FetchLike;
 }
 
@@ -36,9 +36,9 @@ async function request<T>(opts: ApiOptions, path: string, init: RequestInit, wha
   const f = opts.fetch ?? defaultFetch();
   let res: Response;
   try {
-    res = await f(joinUrl(opts.apiBase, path), init);
+    res = await f(joinUrl(opts.apiUrl, path), init);
   } catch (cause) {
-    throw new SignalStreamError('unreachable', `Cannot reach the server at ${opts.apiBase}.`, { cause });
+    throw new SignalStreamError('unreachable', `Cannot reach the server at ${opts.apiUrl}.`, { cause });
   }
   if (res.status === 401) {
     const text = await problemText(res);

@@ -1,7 +1,6 @@
 /** Test doubles: a scriptable WebSocket, a tiny in-memory SignalStream HTTP API, memory storage. */
 import { vi } from 'vitest';
-import type { Signal } from '../lib/types';
-import type { StorageLike, WebSocketLike } from '../lib/signalSocket';
+import type { Signal, StorageLike, WebSocketLike } from '../packages/client/src';
 
 export class FakeWebSocket implements WebSocketLike {
   static instances: FakeWebSocket[] = [];

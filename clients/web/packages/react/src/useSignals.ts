@@ -1,26 +1,18 @@
-/** React binding: `useSignals({ limit, premiumOnly, useWebSocket, pollInterval })`. */
-import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
-import { SignalStreamError } from '../lib/errors';
-import { normalizeSymbols, SignalSocket, type GetTokenOptions, type SignalMeta, type SignalSocketOptions } from '../lib/signalSocket';
-import { isPremium, type ConnectionStatus, type Signal, type Tier } from '../lib/types';
-
-export interface SignalStreamConfig {
-  /** API base URL (default: page origin over http(s), else http://localhost:9001). */
-  apiBase?: string;
-  /** Returns a valid access token; throw a SignalStreamError of kind 'auth' when the session is over. */
-  getToken: (opts: GetTokenOptions) => Promise<string>;
-  /** Storage key for the last seen seq (e.g. per user). */
-  storageKey?: string;
-  /** Anything else SignalSocket accepts (reconnect policy, WebSocket, fetch, storage, ...). */
-  socketOptions?: Partial<SignalSocketOptions>;
-}
-
-const SignalStreamContext = createContext<SignalStreamConfig | null>(null);
-
-/** Supplies the API base and token source to every `useSignals` below it. */
-export function SignalStreamProvider(props: { config: SignalStreamConfig; children?: ReactNode }) {
-  return createElement(SignalStreamContext.Provider, { value: props.config }, props.children);
-}
+/** `useSignals({ limit, premiumOnly, useWebSocket, pollInterval })` → `{ signals, isLoading, error, ... }`. */
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import {
+  isPremium,
+  normalizeSymbols,
+  resolveApiUrl,
+  SignalSocket,
+  SignalStreamError,
+  type ConnectionStatus,
+  type GetToken,
+  type Signal,
+  type SignalMeta,
+  type Tier,
+} from '@signalstream/client';
+import { useSignalStreamConfig } from './SignalStreamProvider';
 
 export interface UseSignalsOptions {
   /** How many signals the list keeps (newest first). Default 10. */
@@ -35,8 +27,10 @@ export interface UseSignalsOptions {
   symbols?: string[];
   /** Called for every new signal (live, replayed, polled, resynced), after de-duplication. */
   onSignal?: (signal: Signal, meta: SignalMeta) => void;
-  /** Overrides the provider's configuration. */
-  config?: SignalStreamConfig;
+  /** Overrides the provider's API URL (default `http://localhost:9001`). */
+  apiUrl?: string;
+  /** Overrides the provider's token source. */
+  getToken?: GetToken;
 }
 
 export interface UseSignalsResult {
@@ -53,7 +47,7 @@ export interface UseSignalsResult {
   tier: Tier | null;
   /** Tries the socket now. */
   reconnect: () => void;
-  /** The underlying client (null before the first effect). */
+  /** The underlying client (null before the first effect, and during server-side rendering). */
   socket: SignalSocket | null;
 }
 
@@ -65,17 +59,18 @@ export function mergeSignals(list: readonly Signal[], incoming: readonly Signal[
   return [...bySeq.values()].sort((a, b) => b.seq - a.seq).slice(0, Math.max(0, limit));
 }
 
+/**
+ * Live signals from SignalStream. One connection per mounted hook, kept across re-renders: only a
+ * change of `apiUrl`, the provider's `storageKey`, `useWebSocket`, `pollInterval` or `premiumOnly`
+ * opens a new one. Options written inline (`useSignals({ limit: 10 })`) and a new `getToken` or
+ * `onSignal` function on every render are fine; `symbols` changes are sent with `subscribe`.
+ */
 export function useSignals(options: UseSignalsOptions = {}): UseSignalsResult {
-  const {
-    limit = 10,
-    premiumOnly = false,
-    useWebSocket = true,
-    pollInterval = 30000,
-    symbols,
-  } = options;
-  const ctx = useContext(SignalStreamContext);
-  const config = options.config ?? ctx;
-  if (!config) throw new Error('useSignals needs a <SignalStreamProvider config={...}> or options.config');
+  const { limit = 10, premiumOnly = false, useWebSocket = true, pollInterval = 30000, symbols } = options;
+  const provided = useSignalStreamConfig();
+  const apiUrl = resolveApiUrl(options.apiUrl ?? provided.apiUrl);
+  const storageKey = provided.storageKey;
+  const getToken = options.getToken ?? provided.getToken;
 
   const [signals, setSignals] = useState<Signal[]>([]);
   const [isLoading, setLoading] = useState(true);
@@ -85,54 +80,59 @@ export function useSignals(options: UseSignalsOptions = {}): UseSignalsResult {
   const [tier, setTier] = useState<Tier | null>(null);
   const [socket, setSocket] = useState<SignalSocket | null>(null);
 
-  // Callbacks live in refs so that a new function identity on each render does not reconnect.
-  const getTokenRef = useRef(config.getToken);
-  const onSignalRef = useRef(options.onSignal);
-  const limitRef = useRef(limit);
+  // What may change on every render without reconnecting lives in a ref, read when it is needed.
+  const latest = useRef({ getToken, onSignal: options.onSignal, limit, socketOptions: provided.socketOptions });
   useEffect(() => {
-    getTokenRef.current = config.getToken;
-    onSignalRef.current = options.onSignal;
-    limitRef.current = limit;
+    latest.current = { getToken, onSignal: options.onSignal, limit, socketOptions: provided.socketOptions };
   });
 
   // The symbol filter; an invalid one is reported, not applied (it would break every connect URL).
+  const symbolsText = symbols?.join('\n');
   const validSymbols = useMemo(() => {
     try {
-      return { list: normalizeSymbols(symbols), problem: null };
+      return { list: normalizeSymbols(symbolsText ? symbolsText.split('\n') : []), problem: null };
     } catch (e) {
       return { list: null, problem: e instanceof Error ? e.message : String(e) };
     }
-  }, [symbols]);
+  }, [symbolsText]);
   const lastValidKey = useRef('');
   if (validSymbols.list) lastValidKey.current = validSymbols.list.join(',');
   const symbolsKey = lastValidKey.current;
 
-  const { apiBase, storageKey, socketOptions } = config;
   useEffect(() => {
     setSignals([]);
     setLoading(true);
     setError(null);
+    const { socketOptions } = latest.current;
     const s = new SignalSocket({
       ...socketOptions,
-      apiBase,
+      apiUrl,
       storageKey: storageKey ?? socketOptions?.storageKey,
-      getToken: (o) => getTokenRef.current(o),
+      getToken: (o) => {
+        const current = latest.current.getToken;
+        if (!current) {
+          return Promise.reject(
+            new SignalStreamError('auth', 'useSignals needs getToken (on <SignalStreamProvider> or in its options)'),
+          );
+        }
+        return current(o);
+      },
       useWebSocket,
       pollInterval,
       premiumOnly,
-      snapshotLimit: socketOptions?.snapshotLimit ?? limitRef.current,
+      snapshotLimit: socketOptions?.snapshotLimit ?? latest.current.limit,
       symbols: lastValidKey.current ? lastValidKey.current.split(',') : [],
     });
     const keep = (sig: Signal) => !premiumOnly || isPremium(sig);
     const offs = [
       s.on('snapshot', (list) => {
-        setSignals((cur) => mergeSignals(cur, list.filter(keep), limitRef.current));
+        setSignals((cur) => mergeSignals(cur, list.filter(keep), latest.current.limit));
         setLoading(false);
       }),
       s.on('signal', (sig, meta) => {
         if (!keep(sig)) return;
-        setSignals((cur) => mergeSignals(cur, [sig], limitRef.current));
-        onSignalRef.current?.(sig, meta);
+        setSignals((cur) => mergeSignals(cur, [sig], latest.current.limit));
+        latest.current.onSignal?.(sig, meta);
       }),
       s.on('status', (info) => {
         setStatus(info.status);
@@ -156,7 +156,7 @@ export function useSignals(options: UseSignalsOptions = {}): UseSignalsResult {
       for (const off of offs) off();
       s.stop();
     };
-  }, [apiBase, storageKey, socketOptions, useWebSocket, pollInterval, premiumOnly]);
+  }, [apiUrl, storageKey, useWebSocket, pollInterval, premiumOnly]);
 
   const symbolProblem = validSymbols.problem;
   useEffect(() => {

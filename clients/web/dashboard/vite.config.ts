@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
 
 // The dashboard is served by the server (src/SignalStream.Server) from its wwwroot folder.
-const outDir = fileURLToPath(new URL('../../src/SignalStream.Server/wwwroot', import.meta.url));
+const outDir = fileURLToPath(new URL('../../../src/SignalStream.Server/wwwroot', import.meta.url));
 
 // `npm run dev`: the page calls its own origin and Vite forwards the API and the stream to a
 // running server (default http://localhost:9001), presenting the server's own origin on the

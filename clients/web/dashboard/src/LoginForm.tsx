@@ -1,15 +1,14 @@
 import { useState, type FormEvent } from 'react';
-import { login } from '../lib/api';
-import { SignalStreamError } from '../lib/errors';
+import { login, SignalStreamError } from '@signalstream/client';
 import { sessionFromToken, type Session } from './session';
 
-export function loginErrorMessage(err: unknown, apiBase: string): string {
+export function loginErrorMessage(err: unknown, apiUrl: string): string {
   if (err instanceof SignalStreamError) {
     switch (err.kind) {
       case 'auth':
         return 'Wrong username or password.';
       case 'unreachable':
-        return `Cannot reach the server at ${apiBase}. Check your connection or that the server is running, then try again.`;
+        return `Cannot reach the server at ${apiUrl}. Check your connection or that the server is running, then try again.`;
       case 'http':
         if (err.status === 429) return 'Too many attempts. Wait a moment, then try again.';
         if (err.status === 403) return 'This account may not log in (it may be disabled).';
@@ -22,7 +21,7 @@ export function loginErrorMessage(err: unknown, apiBase: string): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function LoginForm(props: { apiBase: string; notice: string | null; onLoggedIn: (s: Session) => void }) {
+export function LoginForm(props: { apiUrl: string; notice: string | null; onLoggedIn: (s: Session) => void }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [busy, setBusy] = useState(false);
@@ -33,10 +32,10 @@ export function LoginForm(props: { apiBase: string; notice: string | null; onLog
     setBusy(true);
     setError(null);
     try {
-      const t = await login({ apiBase: props.apiBase }, username.trim(), password);
+      const t = await login({ apiUrl: props.apiUrl }, username.trim(), password);
       props.onLoggedIn(sessionFromToken(username.trim(), t));
     } catch (err) {
-      setError(loginErrorMessage(err, props.apiBase));
+      setError(loginErrorMessage(err, props.apiUrl));
       setBusy(false);
     }
   }
