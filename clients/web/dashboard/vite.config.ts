@@ -15,6 +15,14 @@ export default defineConfig({
     outDir,
     emptyOutDir: true,
     sourcemap: false,
+    rolldownOptions: {
+      // @signalstream/react starts with 'use client' for React Server Components apps; a plain
+      // single-page bundle has no server side, so the directive has nothing to mean here.
+      onLog(level, log, handler) {
+        if (log.code === 'MODULE_LEVEL_DIRECTIVE' && log.message.includes('use client')) return;
+        handler(level, log);
+      },
+    },
   },
   server: {
     port: 5173,

@@ -1,5 +1,5 @@
 /**
- * Before the end-to-end tests: build the dashboard into the server's wwwroot, then build the
+ * Before the end-to-end tests: build the packages and the dashboard into the server's wwwroot, then build the
  * server (Release), so the server serves the current dashboard. E2E_SKIP_BUILD=1 skips both.
  */
 import { spawnSync } from 'node:child_process';
@@ -22,6 +22,6 @@ export default function setup(): void {
     if (!existsSync(SERVER_DLL)) throw new Error(`E2E_SKIP_BUILD=1 but ${SERVER_DLL} does not exist`);
     return;
   }
-  run('npx', ['vite', 'build', '--logLevel', 'warn'], join(REPO_ROOT, 'clients/web'));
+  run('npm', ['run', 'build', '--silent'], join(REPO_ROOT, 'clients/web'));
   run('dotnet', ['build', 'src/SignalStream.Server', '-c', 'Release', '-nologo', '-v', 'quiet'], REPO_ROOT);
 }

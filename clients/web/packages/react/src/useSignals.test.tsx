@@ -1,4 +1,4 @@
-import { act, StrictMode } from 'react';
+import { act, StrictMode, useEffect, useState } from 'react';
 import { createRoot, type Root } from 'react-dom/client';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FakeApi, FakeWebSocket, MemoryStorage, flush, makeSignal } from '../../../test/fakes';
@@ -159,5 +159,81 @@ describe('useSignals symbol validation', () => {
     expect(result.current?.error?.message).toMatch(/Invalid symbol/);
     expect(ws.sent).toEqual([]);
     expect(FakeWebSocket.instances).toHaveLength(1); // no reconnect
+  });
+});
+
+describe('useSignals connection lifetime', () => {
+  it('keeps one connection while its component re-renders every second with inline options', async () => {
+    const api = new FakeApi();
+    const { socketOptions } = makeConfig(api);
+    let renders = 0;
+    function Feed() {
+      const { signals, status } = useSignals({ limit: 10, symbols: ['BTC-USD'], onSignal: () => {} });
+      renders++;
+      return (
+        <p>
+          {status} {signals.length}
+        </p>
+      );
+    }
+    function Ticker() {
+      const [tick, setTick] = useState(0);
+      useEffect(() => {
+        const id = setInterval(() => setTick((t) => t + 1), 1000);
+        return () => clearInterval(id);
+      }, []);
+      // Everything inline: a new getToken, socketOptions object and options object on every render.
+      return (
+        <SignalStreamProvider apiUrl="http://api.test" getToken={async () => `tok-${tick}`} socketOptions={{ ...socketOptions }}>
+          <Feed />
+        </SignalStreamProvider>
+      );
+    }
+    container = document.createElement('div');
+    root = createRoot(container);
+    act(() => root?.render(<Ticker />));
+    await settle();
+    await act(async () => FakeWebSocket.last.accept(0));
+    for (let i = 0; i < 10; i++) await act(async () => vi.advanceTimersByTimeAsync(1000));
+    expect(renders).toBeGreaterThan(10);
+    expect(FakeWebSocket.instances).toHaveLength(1);
+    expect(FakeWebSocket.last.closedByClient).toBeNull();
+    expect(FakeWebSocket.last.sent).toEqual([]); // no subscribe either: the symbols did not change
+    expect(api.callsTo('/api/auth/ws-ticket')).toHaveLength(1);
+    expect(container.textContent).toBe('connected 0');
+  });
+
+  it('reconnects when apiUrl changes, and derives the stream URL from it', async () => {
+    const api = new FakeApi();
+    const { result, render } = renderHook(makeConfig(api));
+    await render({ apiUrl: 'https://one.test' });
+    await settle();
+    expect(FakeWebSocket.last.url.toString()).toMatch(/^wss:\/\/one\.test\/ws\/signals\?/);
+    await render({ apiUrl: 'http://two.test:9001' });
+    await settle();
+    expect(FakeWebSocket.last.url.toString()).toMatch(/^ws:\/\/two\.test:9001\/ws\/signals\?/);
+    expect(FakeWebSocket.instances.filter((w) => w.closedByClient === null)).toHaveLength(1);
+    expect(result.current?.socket?.apiUrl).toBe('http://two.test:9001');
+  });
+
+  it('uses http://localhost:9001 when no apiUrl is given', async () => {
+    const api = new FakeApi();
+    const { apiUrl: _none, ...config } = makeConfig(api);
+    const { result, render } = renderHook(config);
+    await render({});
+    await settle();
+    expect(result.current?.socket?.apiUrl).toBe('http://localhost:9001');
+    expect(api.calls[0]?.path).toBe('/api/v1/signals');
+  });
+
+  it('reports a missing getToken as an error instead of connecting', async () => {
+    const api = new FakeApi();
+    const { getToken: _none, ...config } = makeConfig(api);
+    const { result, render } = renderHook(config);
+    await render({});
+    await settle();
+    expect(result.current?.error?.kind).toBe('auth');
+    expect(result.current?.error?.message).toMatch(/getToken/);
+    expect(FakeWebSocket.instances).toHaveLength(0);
   });
 });
