@@ -20,6 +20,12 @@ export default tseslint.config(
     files: ['e2e/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Plain Node scripts (test/ssr.mjs prints its result for the test that runs it).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', Response: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
   // Formatting is Prettier's (npm run format:check); no ESLint rule may disagree with it.
   prettier,
 );

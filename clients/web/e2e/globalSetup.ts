@@ -9,8 +9,12 @@ import { REPO_ROOT, SERVER_DLL } from './server';
 
 export const CHROMIUM = process.env.E2E_CHROMIUM ?? '/usr/bin/chromium';
 
-function run(cmd: string, args: string[], cwd: string): void {
-  const r = spawnSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1' } });
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}): void {
+  const r = spawnSync(cmd, args, {
+    cwd,
+    stdio: 'inherit',
+    env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', ...env },
+  });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed with exit code ${r.status}`);
 }
 
@@ -22,6 +26,7 @@ export default function setup(): void {
     if (!existsSync(SERVER_DLL)) throw new Error(`E2E_SKIP_BUILD=1 but ${SERVER_DLL} does not exist`);
     return;
   }
-  run('npm', ['run', 'build', '--silent'], join(REPO_ROOT, 'clients/web'));
+  // Vitest sets NODE_ENV=test, which would make Vite bundle React's development build.
+  run('npm', ['run', 'build', '--silent'], join(REPO_ROOT, 'clients/web'), { NODE_ENV: 'production' });
   run('dotnet', ['build', 'src/SignalStream.Server', '-c', 'Release', '-nologo', '-v', 'quiet'], REPO_ROOT);
 }

@@ -13,7 +13,7 @@ import { resolveApiUrl, toWsUrl } from './config';
 import { ConnectionLoop } from './connection';
 import { dispatchFrame } from './dispatch';
 import { Emitter } from './emitter';
-import { SignalStreamError, toSignalStreamError } from './errors';
+import { toSignalStreamError, type SignalStreamError } from './errors';
 import type { SignalSocketOptions, StorageLike, WebSocketCtor } from './options';
 import { Outbox } from './outbox';
 import { ResumeState } from './resume';

@@ -2,14 +2,14 @@ import { describe, expect, it, vi } from 'vitest';
 import { makeSignal } from '../../../test/fakes';
 import { dispatchFrame, parseFrame, type MessageHandlers } from './dispatch';
 
-function handlers(): { [K in keyof MessageHandlers]: ReturnType<typeof vi.fn> } {
+function handlers() {
   return {
-    message: vi.fn(),
-    welcome: vi.fn(),
-    signal: vi.fn(),
-    resyncRequired: vi.fn(),
-    tierChanged: vi.fn(),
-    tokenExpiring: vi.fn(),
+    message: vi.fn<MessageHandlers['message']>(),
+    welcome: vi.fn<MessageHandlers['welcome']>(),
+    signal: vi.fn<MessageHandlers['signal']>(),
+    resyncRequired: vi.fn<MessageHandlers['resyncRequired']>(),
+    tierChanged: vi.fn<MessageHandlers['tierChanged']>(),
+    tokenExpiring: vi.fn<MessageHandlers['tokenExpiring']>(),
   };
 }
 
