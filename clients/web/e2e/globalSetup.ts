@@ -20,7 +20,9 @@ function run(cmd: string, args: string[], cwd: string, env: Record<string, strin
 
 export default function setup(): void {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium not found at ${CHROMIUM}. Install Debian's package: apt-get install -y chromium (never a downloaded browser).`);
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}. Install Debian's package: apt-get install -y chromium (never a downloaded browser).`,
+    );
   }
   if (process.env.E2E_SKIP_BUILD === '1') {
     if (!existsSync(SERVER_DLL)) throw new Error(`E2E_SKIP_BUILD=1 but ${SERVER_DLL} does not exist`);

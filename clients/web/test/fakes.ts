@@ -4,7 +4,9 @@ import type { Signal, StorageLike, WebSocketLike } from '../packages/client/src'
 
 export class FakeWebSocket implements WebSocketLike {
   static instances: FakeWebSocket[] = [];
-  static reset(): void { FakeWebSocket.instances = []; }
+  static reset(): void {
+    FakeWebSocket.instances = [];
+  }
   static get last(): FakeWebSocket {
     const ws = FakeWebSocket.instances[FakeWebSocket.instances.length - 1];
     if (!ws) throw new Error('no socket was created');
@@ -49,8 +51,14 @@ export class FakeWebSocket implements WebSocketLike {
   accept(lastSeq = 0, extra: Record<string, unknown> = {}): void {
     this.open();
     this.receive({
-      type: 'welcome', connection_id: 'c', user_id: 'u1', tier: 'PROFESSIONAL', last_seq: lastSeq,
-      heartbeat_ms: 15000, server_time: new Date().toISOString(), ...extra,
+      type: 'welcome',
+      connection_id: 'c',
+      user_id: 'u1',
+      tier: 'PROFESSIONAL',
+      last_seq: lastSeq,
+      heartbeat_ms: 15000,
+      server_time: new Date().toISOString(),
+      ...extra,
     });
   }
 
@@ -90,7 +98,12 @@ export function makeSignal(seq: number, extra: Partial<Signal> = {}): Signal {
   };
 }
 
-export interface FakeApiCall { method: string; path: string; query: URLSearchParams; headers: Record<string, string> }
+export interface FakeApiCall {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string>;
+}
 
 /** An in-memory server for the HTTP paths the client uses. */
 export class FakeApi {
@@ -118,7 +131,9 @@ export class FakeApi {
   fetch = vi.fn(async (input: string, init?: RequestInit): Promise<Response> => {
     const url = new URL(input);
     const headers: Record<string, string> = {};
-    new Headers(init?.headers).forEach((v, k) => { headers[k] = v; });
+    new Headers(init?.headers).forEach((v, k) => {
+      headers[k] = v;
+    });
     this.calls.push({ method: init?.method ?? 'GET', path: url.pathname, query: url.searchParams, headers });
     if (this.down) throw new TypeError('Failed to fetch');
     const json = (status: number, body: unknown) =>
@@ -144,9 +159,15 @@ export class FakeApi {
 
 export class MemoryStorage implements StorageLike {
   readonly map = new Map<string, string>();
-  getItem(key: string): string | null { return this.map.get(key) ?? null; }
-  setItem(key: string, value: string): void { this.map.set(key, value); }
-  removeItem(key: string): void { this.map.delete(key); }
+  getItem(key: string): string | null {
+    return this.map.get(key) ?? null;
+  }
+  setItem(key: string, value: string): void {
+    this.map.set(key, value);
+  }
+  removeItem(key: string): void {
+    this.map.delete(key);
+  }
 }
 
 /** Lets pending promises (fetch mocks) and zero-delay timers run. */

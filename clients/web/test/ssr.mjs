@@ -27,7 +27,11 @@ function Feed() {
   return createElement('p', null, `${isLoading ? 'loading' : 'ready'} ${signals.length} ${status} ${error ?? ''}`);
 }
 const html = renderToString(
-  createElement(SignalStreamProvider, { apiUrl: 'https://signals.example.com', getToken: async () => 'token' }, createElement(Feed)),
+  createElement(
+    SignalStreamProvider,
+    { apiUrl: 'https://signals.example.com', getToken: async () => 'token' },
+    createElement(Feed),
+  ),
 );
 
 console.log(

@@ -99,7 +99,10 @@ export async function clientUsage() {
   // @ts-expect-error no such event
   socket.on('signals', () => {});
 
-  new SignalSocket({ getToken: async () => token, reconnectPolicy: exponentialBackoff({ maxReconnectInterval: 60000 }) });
+  new SignalSocket({
+    getToken: async () => token,
+    reconnectPolicy: exponentialBackoff({ maxReconnectInterval: 60000 }),
+  });
   const page = await listSignals({ apiUrl: 'http://localhost:9001' }, token, { limit: 50, premiumOnly: true });
   render(page.signals);
 }

@@ -24,10 +24,13 @@ export function App() {
 
   const getSession = useCallback(() => sessionRef.current, []);
 
-  const logout = useCallback((message: string | null) => {
-    setNotice(message);
-    setSession(null);
-  }, [setSession]);
+  const logout = useCallback(
+    (message: string | null) => {
+      setNotice(message);
+      setSession(null);
+    },
+    [setSession],
+  );
 
   return (
     <ErrorBoundary>
@@ -72,7 +75,9 @@ class ErrorBoundary extends Component<{ children: ReactNode }, { error: Error | 
         <main className="card narrow" role="alert">
           <h1>Something went wrong</h1>
           <p>The dashboard hit an unexpected error: {this.state.error.message}</p>
-          <button type="button" onClick={() => location.reload()}>Reload the page</button>
+          <button type="button" onClick={() => location.reload()}>
+            Reload the page
+          </button>
         </main>
       );
     }

@@ -12,7 +12,8 @@ export function loginErrorMessage(err: unknown, apiUrl: string): string {
       case 'http':
         if (err.status === 429) return 'Too many attempts. Wait a moment, then try again.';
         if (err.status === 403) return 'This account may not log in (it may be disabled).';
-        if (err.status !== undefined && err.status >= 500) return `The server had a problem (${err.status}). Try again in a moment.`;
+        if (err.status !== undefined && err.status >= 500)
+          return `The server had a problem (${err.status}). Try again in a moment.`;
         return err.message;
       default:
         return err.message;
@@ -42,20 +43,45 @@ export function LoginForm(props: { apiUrl: string; notice: string | null; onLogg
 
   return (
     <main className="card narrow">
-      <h1><span className="logo">◆</span> SignalStream</h1>
+      <h1>
+        <span className="logo">◆</span> SignalStream
+      </h1>
       <p className="muted">Live trading signals. Log in to see your feed.</p>
-      {props.notice && <p className="notice" role="status" data-testid="login-notice">{props.notice}</p>}
+      {props.notice && (
+        <p className="notice" role="status" data-testid="login-notice">
+          {props.notice}
+        </p>
+      )}
       <form onSubmit={submit} aria-label="Log in">
         <label>
           Username
-          <input name="username" autoComplete="username" required value={username} onChange={(e) => setUsername(e.target.value)} />
+          <input
+            name="username"
+            autoComplete="username"
+            required
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+          />
         </label>
         <label>
           Password
-          <input name="password" type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
-        {error && <p className="error" role="alert" data-testid="login-error">{error}</p>}
-        <button type="submit" disabled={busy}>{busy ? 'Logging in…' : 'Log in'}</button>
+        {error && (
+          <p className="error" role="alert" data-testid="login-error">
+            {error}
+          </p>
+        )}
+        <button type="submit" disabled={busy}>
+          {busy ? 'Logging in…' : 'Log in'}
+        </button>
       </form>
     </main>
   );

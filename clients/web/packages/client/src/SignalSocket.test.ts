@@ -39,7 +39,11 @@ function create(opts: Partial<SignalSocketOptions> = {}, api = new FakeApi(), st
 }
 
 /** Starts the client and lets it reach the point where the socket exists. */
-async function started(opts: Partial<SignalSocketOptions> = {}, api = new FakeApi(), storage = new MemoryStorage()): Promise<Harness> {
+async function started(
+  opts: Partial<SignalSocketOptions> = {},
+  api = new FakeApi(),
+  storage = new MemoryStorage(),
+): Promise<Harness> {
   const h = create(opts, api, storage);
   h.socket.start();
   await flush();
@@ -268,7 +272,10 @@ describe('offline queue', () => {
     expect(ws2).not.toBe(ws1);
     expect(ws2.param('symbols')).toBeNull();
     ws2.accept(0);
-    expect(ws2.sent).toEqual([{ type: 'ping', ts: 3 }, { type: 'subscribe', symbols: [] }]);
+    expect(ws2.sent).toEqual([
+      { type: 'ping', ts: 3 },
+      { type: 'subscribe', symbols: [] },
+    ]);
     expect(h.socket.queuedMessages).toHaveLength(0);
   });
 
@@ -278,7 +285,10 @@ describe('offline queue', () => {
     h.socket.on('queue-overflow', (m) => dropped.push(m));
     for (let i = 1; i <= 5; i++) h.socket.send({ type: 'ping', ts: i });
     expect(h.socket.queuedMessages.map((m) => (m as { ts?: number }).ts)).toEqual([3, 4, 5]);
-    expect(dropped).toEqual([{ type: 'ping', ts: 1 }, { type: 'ping', ts: 2 }]);
+    expect(dropped).toEqual([
+      { type: 'ping', ts: 1 },
+      { type: 'ping', ts: 2 },
+    ]);
     FakeWebSocket.last.accept(0);
     expect(FakeWebSocket.last.sent.map((m) => m.ts)).toEqual([3, 4, 5]);
   });
@@ -359,7 +369,10 @@ describe('de-duplication and resume', () => {
     ws1.sendSignal(701); // live, while the REST fetch runs
     await flush();
     const lists = api.callsTo('/api/v1/signals').slice(fetchesBefore);
-    expect(lists.map((c) => [c.query.get('after_seq'), c.query.get('limit')])).toEqual([['10', '500'], ['510', '500']]);
+    expect(lists.map((c) => [c.query.get('after_seq'), c.query.get('limit')])).toEqual([
+      ['10', '500'],
+      ['510', '500'],
+    ]);
     expect(lists[0]?.headers.authorization).toBe('Bearer token-1');
     const got = seqs(h);
     expect(got).toHaveLength(691);

@@ -46,7 +46,9 @@ async function request<T>(opts: ApiOptions, path: string, init: RequestInit, wha
   }
   if (!res.ok) {
     const text = await problemText(res);
-    throw new SignalStreamError('http', `${what} failed (${res.status})${text ? ': ' + text : ''}`, { status: res.status });
+    throw new SignalStreamError('http', `${what} failed (${res.status})${text ? ': ' + text : ''}`, {
+      status: res.status,
+    });
   }
   try {
     return (await res.json()) as T;
@@ -61,27 +63,42 @@ function bearer(token: string): Record<string, string> {
 
 /** `POST /api/auth/token` with a username and password. A wrong password is a `SignalStreamError` of kind `auth`. */
 export function login(opts: ApiOptions, username: string, password: string): Promise<TokenResponse> {
-  return request<TokenResponse>(opts, '/api/auth/token', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify({ username, password }),
-  }, 'Log in');
+  return request<TokenResponse>(
+    opts,
+    '/api/auth/token',
+    {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ username, password }),
+    },
+    'Log in',
+  );
 }
 
 /** Token exchange: `POST /api/auth/token` with the current token as Bearer, for a fresh one. */
 export function exchangeToken(opts: ApiOptions, token: string): Promise<TokenResponse> {
-  return request<TokenResponse>(opts, '/api/auth/token', {
-    method: 'POST',
-    headers: { ...bearer(token), Accept: 'application/json' },
-  }, 'Token refresh');
+  return request<TokenResponse>(
+    opts,
+    '/api/auth/token',
+    {
+      method: 'POST',
+      headers: { ...bearer(token), Accept: 'application/json' },
+    },
+    'Token refresh',
+  );
 }
 
 /** `POST /api/auth/ws-ticket`: a single-use ticket for one WebSocket connection. */
 export function getWsTicket(opts: ApiOptions, token: string): Promise<TicketResponse> {
-  return request<TicketResponse>(opts, '/api/auth/ws-ticket', {
-    method: 'POST',
-    headers: { ...bearer(token), Accept: 'application/json' },
-  }, 'WebSocket ticket');
+  return request<TicketResponse>(
+    opts,
+    '/api/auth/ws-ticket',
+    {
+      method: 'POST',
+      headers: { ...bearer(token), Accept: 'application/json' },
+    },
+    'WebSocket ticket',
+  );
 }
 
 export interface ListSignalsQuery {
@@ -100,10 +117,15 @@ export async function listSignals(opts: ApiOptions, token: string, q: ListSignal
     premium_only: q.premiumOnly ? 'true' : undefined,
     after_seq: q.afterSeq,
   }).slice('http://x'.length);
-  const body = await request<SignalPage | Signal[]>(opts, path, {
-    method: 'GET',
-    headers: { ...bearer(token), Accept: 'application/json' },
-  }, 'Loading signals');
+  const body = await request<SignalPage | Signal[]>(
+    opts,
+    path,
+    {
+      method: 'GET',
+      headers: { ...bearer(token), Accept: 'application/json' },
+    },
+    'Loading signals',
+  );
   if (Array.isArray(body)) return { signals: body };
   return { signals: Array.isArray(body.signals) ? body.signals : [], last_seq: body.last_seq };
 }

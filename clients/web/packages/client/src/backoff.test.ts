@@ -32,10 +32,13 @@ describe('exponentialBackoff', () => {
     expect(p({ attempt: 50, code: 1006, wasConnected: false })).toBe(999);
   });
 
-  it.each([1000, 1003, 1007, 1009, 4500, 4501, 4503, 4504, 4999])('does not reconnect after terminal close %i', (code) => {
-    expect(isTerminalCloseCode(code)).toBe(true);
-    expect(exponentialBackoff()({ attempt: 0, code, wasConnected: true })).toBeNull();
-  });
+  it.each([1000, 1003, 1007, 1009, 4500, 4501, 4503, 4504, 4999])(
+    'does not reconnect after terminal close %i',
+    (code) => {
+      expect(isTerminalCloseCode(code)).toBe(true);
+      expect(exponentialBackoff()({ attempt: 0, code, wasConnected: true })).toBeNull();
+    },
+  );
 
   it.each([1001, 1006, 1008, 1011, 1013, 4000, 4001, 4003, 4004, 4499])('reconnects after close %i', (code) => {
     expect(isTerminalCloseCode(code)).toBe(false);
@@ -53,4 +56,3 @@ describe('exponentialBackoff', () => {
     expect(top({ attempt: 0, code: 1013, wasConnected: true })).toBe(11999);
   });
 });
-

@@ -24,7 +24,13 @@ describe('catchUpOverRest', () => {
     const resume = resumeAt(10);
     const fetchPage = restList(25);
     const delivered: number[] = [];
-    await catchUpOverRest({ resume, fetchPage, deliver: (s) => delivered.push(s.seq), stillWanted: () => true, pageSize: 5 });
+    await catchUpOverRest({
+      resume,
+      fetchPage,
+      deliver: (s) => delivered.push(s.seq),
+      stillWanted: () => true,
+      pageSize: 5,
+    });
     expect(fetchPage.mock.calls).toEqual([
       [10, 5],
       [15, 5],
@@ -39,7 +45,12 @@ describe('catchUpOverRest', () => {
     const resume = resumeAt(0);
     resume.remember(2);
     const delivered: number[] = [];
-    await catchUpOverRest({ resume, fetchPage: restList(3), deliver: (s) => delivered.push(s.seq), stillWanted: () => true });
+    await catchUpOverRest({
+      resume,
+      fetchPage: restList(3),
+      deliver: (s) => delivered.push(s.seq),
+      stillWanted: () => true,
+    });
     expect(delivered).toEqual([1, 3]);
   });
 
@@ -51,7 +62,13 @@ describe('catchUpOverRest', () => {
       return restList(100)(after, limit);
     });
     const delivered: number[] = [];
-    await catchUpOverRest({ resume, fetchPage, deliver: (s) => delivered.push(s.seq), stillWanted: () => wanted, pageSize: 10 });
+    await catchUpOverRest({
+      resume,
+      fetchPage,
+      deliver: (s) => delivered.push(s.seq),
+      stillWanted: () => wanted,
+      pageSize: 10,
+    });
     expect(fetchPage).toHaveBeenCalledOnce();
     expect(delivered).toEqual([]);
   });

@@ -1,12 +1,5 @@
 /** Message dispatch: one server frame in, one typed handler call out. */
-import type {
-  ResyncRequiredMessage,
-  ServerMessage,
-  Signal,
-  Tier,
-  TokenExpiringMessage,
-  WelcomeMessage,
-} from './types';
+import type { ResyncRequiredMessage, ServerMessage, Signal, Tier, TokenExpiringMessage, WelcomeMessage } from './types';
 
 export interface MessageHandlers {
   /** Every well-formed message, before its own handler. */

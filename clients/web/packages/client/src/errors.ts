@@ -17,7 +17,11 @@ export class SignalStreamError extends Error {
   readonly status?: number;
   readonly closeCode?: number;
 
-  constructor(kind: SignalStreamErrorKind, message: string, extra: { status?: number; closeCode?: number; cause?: unknown } = {}) {
+  constructor(
+    kind: SignalStreamErrorKind,
+    message: string,
+    extra: { status?: number; closeCode?: number; cause?: unknown } = {},
+  ) {
     super(message, extra.cause !== undefined ? { cause: extra.cause } : undefined);
     this.name = 'SignalStreamError';
     this.kind = kind;
@@ -30,14 +34,23 @@ export class SignalStreamError extends Error {
 export function describeCloseCode(code: number, reason?: string): string {
   const suffix = reason ? ` (${reason})` : '';
   switch (code) {
-    case 1000: return 'The server closed the connection.' + suffix;
-    case 1003: case 1007: case 1009: case 4501:
+    case 1000:
+      return 'The server closed the connection.' + suffix;
+    case 1003:
+    case 1007:
+    case 1009:
+    case 4501:
       return `The server rejected the client's messages (close ${code}); this is a client bug.` + suffix;
-    case 4001: return 'Your session expired.';
-    case 4500: return 'Your session is no longer valid. Log in again.';
-    case 4503: return 'This account is disabled or its access was revoked.';
-    case 4504: return 'Too many open connections for this account. Close another tab or device.';
-    default: return `The server closed the connection (code ${code}).` + suffix;
+    case 4001:
+      return 'Your session expired.';
+    case 4500:
+      return 'Your session is no longer valid. Log in again.';
+    case 4503:
+      return 'This account is disabled or its access was revoked.';
+    case 4504:
+      return 'Too many open connections for this account. Close another tab or device.';
+    default:
+      return `The server closed the connection (code ${code}).` + suffix;
   }
 }
 

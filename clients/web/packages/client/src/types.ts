@@ -33,13 +33,39 @@ export interface WelcomeMessage {
   heartbeat_ms: number;
   server_time: string;
 }
-export interface SignalMessage { type: 'signal'; seq: number; signal: Signal }
-export interface ReplayCompleteMessage { type: 'replay_complete'; from_seq: number; to_seq: number; count: number }
-export interface ResyncRequiredMessage { type: 'resync_required'; reason: string; oldest_seq: number }
-export interface TierChangedMessage { type: 'tier_changed'; tier: Tier }
-export interface PongMessage { type: 'pong'; ts?: number }
-export interface TokenExpiringMessage { type: 'token_expiring'; expires_at: string }
-export interface ErrorMessage { type: 'error'; code: string; message: string }
+export interface SignalMessage {
+  type: 'signal';
+  seq: number;
+  signal: Signal;
+}
+export interface ReplayCompleteMessage {
+  type: 'replay_complete';
+  from_seq: number;
+  to_seq: number;
+  count: number;
+}
+export interface ResyncRequiredMessage {
+  type: 'resync_required';
+  reason: string;
+  oldest_seq: number;
+}
+export interface TierChangedMessage {
+  type: 'tier_changed';
+  tier: Tier;
+}
+export interface PongMessage {
+  type: 'pong';
+  ts?: number;
+}
+export interface TokenExpiringMessage {
+  type: 'token_expiring';
+  expires_at: string;
+}
+export interface ErrorMessage {
+  type: 'error';
+  code: string;
+  message: string;
+}
 
 export type ServerMessage =
   | WelcomeMessage
@@ -68,10 +94,16 @@ export interface TokenResponse {
 }
 
 /** `POST /api/auth/ws-ticket` answer. */
-export interface TicketResponse { ticket: string; expires_in: number }
+export interface TicketResponse {
+  ticket: string;
+  expires_in: number;
+}
 
 /** `GET /api/v1/signals` answer (the server may also answer a bare array). */
-export interface SignalPage { signals: Signal[]; last_seq?: number }
+export interface SignalPage {
+  signals: Signal[];
+  last_seq?: number;
+}
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'polling' | 'disconnected';
 

@@ -19,7 +19,13 @@ export interface SignalStreamProviderProps extends SignalStreamConfig {
 const SignalStreamContext = createContext<SignalStreamConfig>({});
 
 /** Supplies the API URL and the token source to every `useSignals` below it. */
-export function SignalStreamProvider({ apiUrl, getToken, storageKey, socketOptions, children }: SignalStreamProviderProps) {
+export function SignalStreamProvider({
+  apiUrl,
+  getToken,
+  storageKey,
+  socketOptions,
+  children,
+}: SignalStreamProviderProps) {
   const value = useMemo(
     () => ({ apiUrl, getToken, storageKey, socketOptions }),
     [apiUrl, getToken, storageKey, socketOptions],

@@ -32,14 +32,22 @@ function renderHook(config: SignalStreamConfig) {
 }
 
 async function settle() {
-  await act(async () => { await flush(); });
+  await act(async () => {
+    await flush();
+  });
 }
 
 function makeConfig(api: FakeApi): SignalStreamConfig {
   return {
     apiUrl: 'http://api.test',
     getToken: async () => 'tok',
-    socketOptions: { WebSocket: FakeWebSocket, fetch: api.fetch, storage: new MemoryStorage(), random: () => 0.5, browserEvents: false },
+    socketOptions: {
+      WebSocket: FakeWebSocket,
+      fetch: api.fetch,
+      storage: new MemoryStorage(),
+      random: () => 0.5,
+      browserEvents: false,
+    },
   };
 }
 
@@ -57,7 +65,11 @@ afterEach(() => {
 
 describe('mergeSignals', () => {
   it('keeps newest first, each seq once, at most limit', () => {
-    const list = mergeSignals([makeSignal(5), makeSignal(3)], [makeSignal(4), makeSignal(5), makeSignal(9), makeSignal(1)], 3);
+    const list = mergeSignals(
+      [makeSignal(5), makeSignal(3)],
+      [makeSignal(4), makeSignal(5), makeSignal(9), makeSignal(1)],
+      3,
+    );
     expect(list.map((s) => s.seq)).toEqual([9, 5, 4]);
   });
 });
@@ -121,11 +133,17 @@ describe('useSignals', () => {
     await act(async () => ws.serverClose(1006));
     expect(result.current?.status).toBe('reconnecting');
     expect(result.current?.nextRetryAt).toBe(Date.now() + 1500);
-    await act(async () => { await vi.advanceTimersByTimeAsync(1500); await flush(); });
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(1500);
+      await flush();
+    });
     expect(result.current?.error?.kind).toBe('unreachable');
 
     api.down = false;
-    await act(async () => { await vi.advanceTimersByTimeAsync(3000); await flush(); });
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(3000);
+      await flush();
+    });
     await act(async () => FakeWebSocket.last.accept(1));
     expect(result.current?.status).toBe('connected');
     expect(result.current?.error).toBeNull();
@@ -141,7 +159,10 @@ describe('useSignals', () => {
     await settle();
     expect(result.current?.status).toBe('polling');
     api.add(2);
-    await act(async () => { await vi.advanceTimersByTimeAsync(1000); await flush(); });
+    await act(async () => {
+      await vi.advanceTimersByTimeAsync(1000);
+      await flush();
+    });
     expect(result.current?.signals.map((s) => s.seq)).toEqual([2, 1]);
     expect(FakeWebSocket.instances).toHaveLength(0);
   });
@@ -184,7 +205,11 @@ describe('useSignals connection lifetime', () => {
       }, []);
       // Everything inline: a new getToken, socketOptions object and options object on every render.
       return (
-        <SignalStreamProvider apiUrl="http://api.test" getToken={async () => `tok-${tick}`} socketOptions={{ ...socketOptions }}>
+        <SignalStreamProvider
+          apiUrl="http://api.test"
+          getToken={async () => `tok-${tick}`}
+          socketOptions={{ ...socketOptions }}
+        >
           <Feed />
         </SignalStreamProvider>
       );
