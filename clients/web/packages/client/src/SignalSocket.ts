@@ -1,13 +1,15 @@
 /**
  * SignalSocket: a framework-free client for SignalStream's `/ws/signals` stream.
  *
- * The public face over four pieces: the connection loop (`connection.ts`), message dispatch
- * (`dispatch.ts`), resume and de-duplication (`resume.ts`, `catchUp.ts`) and the transport
- * fallback to REST polling (`transport.ts`). It decides what a message means for the user:
- * the snapshot, which signals to emit, when to resync, the offline queue and the status.
+ * The public face over separate pieces: the connection loop (`connection.ts`), message dispatch
+ * (`dispatch.ts`), resume and de-duplication (`resume.ts`, with `catchUp.ts` and `snapshot.ts`
+ * over REST), the transport fallback to REST polling (`transport.ts`) and the offline queue
+ * (`outbox.ts`). It decides what a message means for the user: which signals to emit, when to
+ * resync, and the status.
  */
 import { getWsTicket, listSignals, type ApiOptions } from './api';
 import { exponentialBackoff } from './backoff';
+import { onBrowserWake } from './browserEvents';
 import { catchUpOverRest } from './catchUp';
 import { resolveApiUrl, toWsUrl } from './config';
 import { ConnectionLoop } from './connection';
@@ -17,6 +19,7 @@ import { toSignalStreamError, type SignalStreamError } from './errors';
 import type { SignalSocketOptions, StorageLike, WebSocketCtor } from './options';
 import { Outbox } from './outbox';
 import { ResumeState } from './resume';
+import { Snapshot } from './snapshot';
 import { normalizeSymbols } from './symbols';
 import { TransportFallback } from './transport';
 import type {
@@ -66,6 +69,7 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
   private readonly transport: TransportFallback;
   private readonly resume: ResumeState;
   private readonly outbox: Outbox;
+  private readonly snapshot: Snapshot;
 
   private running = false;
   private everConnected = false;
@@ -76,11 +80,9 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
   private currentTier: Tier | null = null;
   /** Signals at or below the welcome's last_seq are replayed history, not live. */
   private welcomeLastSeq = 0;
-  private baselineLoaded = false;
-  private baselinePromise: Promise<void> | null = null;
   /** While resyncing over REST, live signals wait here so they come after the gap. */
   private resyncBuffer: Signal[] | null = null;
-  private readonly detachBrowser: Array<() => void> = [];
+  private detachBrowser: (() => void) | null = null;
 
   constructor(options: SignalSocketOptions) {
     super();
@@ -93,6 +95,13 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
       storage: options.storage !== undefined ? options.storage : defaultStorage(),
       storageKey: options.storageKey ?? `signalstream:last_seq:${this.apiUrl}`,
       onReset: () => this.emit('reset'),
+    });
+    this.snapshot = new Snapshot({
+      api: this.api,
+      resume: this.resume,
+      limit: options.snapshotLimit ?? 10,
+      premiumOnly: options.premiumOnly,
+      loaded: (newestFirst) => this.emit('snapshot', newestFirst),
     });
     this.outbox = new Outbox(options.maxQueueSize ?? 100, (dropped) => this.emit('queue-overflow', dropped));
     this.loop = new ConnectionLoop({
@@ -169,7 +178,12 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.attachBrowserEvents();
+    if (this.opts.browserEvents !== false) {
+      this.detachBrowser = onBrowserWake(() => {
+        if (this.transport.active) void this.transport.pollNow();
+        this.reconnectNow();
+      });
+    }
     this.setStatus('connecting');
     if (this.transport.socketEnabled) this.loop.start();
     else void this.transport.start();
@@ -212,7 +226,7 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
   private async prepareConnection(current: () => boolean): Promise<string> {
     const token = await this.opts.getToken({ refresh: false });
     if (!current()) return '';
-    await this.ensureBaseline(token);
+    await this.snapshot.ensure(token);
     if (!current()) return '';
     const url = new URL(toWsUrl(this.apiUrl));
     const after = this.resume.lastSeq;
@@ -239,34 +253,10 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
     }
   }
 
-  /** Loads the newest signals once, and sets the resume point when none was stored. */
-  private ensureBaseline(token: string): Promise<void> {
-    if (this.baselineLoaded) return Promise.resolve();
-    this.baselinePromise ??= this.loadBaseline(token).finally(() => {
-      this.baselinePromise = null;
-    });
-    return this.baselinePromise;
-  }
-
-  private async loadBaseline(token: string): Promise<void> {
-    const limit = this.opts.snapshotLimit ?? 10;
-    if (limit > 0) {
-      const page = await listSignals(this.api, token, { limit, premiumOnly: this.opts.premiumOnly });
-      const signals = [...page.signals].sort((a, b) => b.seq - a.seq);
-      if (page.last_seq !== undefined) this.resume.observeHead(page.last_seq);
-      for (const s of signals) this.resume.remember(s.seq);
-      // A server that answers a bare array gives no head: the newest signal shown is the resume point.
-      if (this.resume.lastSeq === null) this.resume.observeHead(signals[0]?.seq ?? 0);
-      this.emit('snapshot', signals);
-    }
-    this.baselineLoaded = true;
-  }
-
   private async reloadSnapshot(): Promise<void> {
-    this.baselineLoaded = false;
-    this.baselinePromise = null;
+    this.snapshot.invalidate();
     try {
-      await this.ensureBaseline(await this.opts.getToken({ refresh: false }));
+      await this.snapshot.ensure(await this.opts.getToken({ refresh: false }));
     } catch (err) {
       this.emit('error', toSignalStreamError(err));
     }
@@ -362,7 +352,7 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
   private async poll(wanted: () => boolean): Promise<void> {
     const token = await this.opts.getToken({ refresh: false });
     if (!wanted()) return;
-    await this.ensureBaseline(token);
+    await this.snapshot.ensure(token);
     await this.catchUp('poll', wanted);
   }
 
@@ -390,7 +380,8 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
     this.running = false;
     this.loop.stop();
     this.transport.stop();
-    for (const d of this.detachBrowser.splice(0)) d();
+    this.detachBrowser?.();
+    this.detachBrowser = null;
     this.setStatus('disconnected');
   }
 
@@ -401,26 +392,6 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
 
   private emitStatus(): void {
     this.emit('status', { status: this.currentStatus, nextRetryAt: this.loop.nextRetryAt, attempt: this.loop.attempt });
-  }
-
-  private attachBrowserEvents(): void {
-    if (this.opts.browserEvents === false) return;
-    const kick = () => {
-      if (!this.running) return;
-      if (this.transport.active) void this.transport.pollNow();
-      this.reconnectNow();
-    };
-    if (typeof window !== 'undefined' && typeof window.addEventListener === 'function') {
-      window.addEventListener('online', kick);
-      this.detachBrowser.push(() => window.removeEventListener('online', kick));
-    }
-    if (typeof document !== 'undefined' && typeof document.addEventListener === 'function') {
-      const onVisible = () => {
-        if (document.visibilityState === 'visible') kick();
-      };
-      document.addEventListener('visibilitychange', onVisible);
-      this.detachBrowser.push(() => document.removeEventListener('visibilitychange', onVisible));
-    }
   }
 }
 
