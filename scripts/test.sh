@@ -31,6 +31,9 @@ dotnet build SignalStream.slnx -c Release -nologo -v q
 echo "==> .NET tests"
 dotnet test SignalStream.slnx -c Release --no-build -nologo --logger "console;verbosity=minimal"
 
+echo "==> .NET packages: install from a local feed into a fresh project and as a tool, against a live server"
+"$ROOT/scripts/test-packages.sh"
+
 if [ -f clients/web/package.json ]; then
   echo "==> web: package builds, typecheck, lint, format, unit tests, tarball contents, end-to-end tests in Chromium"
   (cd clients/web && npm ci --no-audit --no-fund && npm run build:packages && npm run typecheck && npm run lint \

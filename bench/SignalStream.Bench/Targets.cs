@@ -263,7 +263,10 @@ public sealed class TargetApi : IDisposable
             .Append("{\"external_id\":\"bench-").Append(k).Append('-').Append(started)
             .Append("\",\"source\":\"bench\",\"symbol\":\"").Append(k % 2 == 0 ? "BTC-USD" : "ETH-USD")
             .Append("\",\"side\":\"").Append(k % 2 == 0 ? "BUY" : "SELL")
-            .Append("\",\"entry_price\":65000.5,\"stop_loss\":64000,\"take_profit\":68000,\"confidence\":0.82,\"timeframe\":\"1h\",\"premium\":")
+            .Append(k % 2 == 0 // prices on the right side of the entry for each side (PriceRule)
+                ? "\",\"entry_price\":65000.5,\"stop_loss\":64000,\"take_profit\":68000"
+                : "\",\"entry_price\":65000.5,\"stop_loss\":66000,\"take_profit\":62000")
+            .Append(",\"confidence\":0.82,\"timeframe\":\"1h\",\"premium\":")
             .Append(tier > 0 ? "true" : "false")
             .Append(",\"min_tier\":\"").Append(TierNames[tier])
             .Append("\",\"notes\":\"load test signal\",\"generated_at\":\"")

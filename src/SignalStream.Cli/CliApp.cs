@@ -49,7 +49,7 @@ public static class CliApp
         }
         if (parse.Errors.Count > 0)
         {
-            await ctx.Err.WriteLineAsync($"error: {OneLine(parse.Errors[0].Message)} (see '{CommandPath(parse)} --help')").ConfigureAwait(false);
+            await ctx.Err.WriteLineAsync($"error: {OneLine(UsageErrors.Describe(parse))} (see '{CommandPath(parse)} --help')").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 

@@ -20,6 +20,11 @@ public sealed class CliContext
     public bool OutIsTerminal { get; init; }
     /// <summary>Whether standard error is a terminal (live progress).</summary>
     public bool ErrIsTerminal { get; init; }
+    /// <summary>
+    /// The width of the terminal that shows standard output, asked again for every table row so that a resized
+    /// terminal is followed; null when the output is not a terminal (no width to fit).
+    /// </summary>
+    public Func<int>? OutWidth { get; init; }
 
     /// <summary>The real process: console streams and environment.</summary>
     public static CliContext FromProcess() => new()
@@ -30,7 +35,21 @@ public sealed class CliContext
         Environment = System.Environment.GetEnvironmentVariable,
         OutIsTerminal = !Console.IsOutputRedirected,
         ErrIsTerminal = !Console.IsErrorRedirected,
+        OutWidth = Console.IsOutputRedirected ? null : TerminalWidth,
     };
+
+    /// <summary>The console's width; 80 when the terminal does not tell.</summary>
+    private static int TerminalWidth()
+    {
+        try
+        {
+            return Console.WindowWidth is > 0 and var width ? width : 80;
+        }
+        catch (IOException)
+        {
+            return 80;
+        }
+    }
 
     internal IAnsiConsole CreateOutConsole() => CreateConsole(Out, OutIsTerminal);
 

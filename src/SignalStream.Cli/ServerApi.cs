@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Sockets;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -98,6 +99,30 @@ internal sealed class ServerApi : IDisposable
         catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
         {
             throw CliException.Unavailable($"no answer from {_base} within {_http.Timeout.TotalSeconds:0} s ({ex.Message})");
+        }
+    }
+
+    /// <summary>
+    /// A WebSocket upgrade request as a plain HTTP request, to read why the server refuses it: a refused upgrade's
+    /// problem body never reaches a WebSocket client. The connection is dropped if the server accepts after all.
+    /// </summary>
+    public async Task<ApiResponse> RequestUpgradeAsync(string pathAndQuery, string bearer, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, pathAndQuery.TrimStart('/'));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
+        request.Headers.Connection.Add("Upgrade");
+        request.Headers.Upgrade.Add(new ProductHeaderValue("websocket"));
+        request.Headers.Add("Sec-WebSocket-Version", "13");
+        request.Headers.Add("Sec-WebSocket-Key", Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)));
+        try
+        {
+            using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+            var body = response.StatusCode == HttpStatusCode.SwitchingProtocols ? "" : await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            return new ApiResponse((int)response.StatusCode, body, null);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw Unreachable(ex);
         }
     }
 

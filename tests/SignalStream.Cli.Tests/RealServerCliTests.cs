@@ -160,7 +160,7 @@ public sealed class RealServerCliTests(ServerFixture fixture) : IClassFixture<Se
             Assert.Contains("HTTP 400", output[2]);
             Assert.Contains("side", output[2]); // the server's field error, passed on
             Assert.StartsWith("line 4: rejected", output[3]);
-            Assert.Contains("not valid JSON", output[3]);
+            Assert.Equal("line 4: rejected: not valid JSON (the error is at character 2)", output[3]); // "t" could start "true"; "h" cannot follow it
             Assert.StartsWith("line 6: created seq ", output[4]);
             Assert.Contains("2 created, 1 duplicate, 2 rejected", r.Err);
             r.AssertNoStackTrace();
@@ -263,12 +263,58 @@ public sealed class RealServerCliTests(ServerFixture fixture) : IClassFixture<Se
         AssertNoSecrets(r, token);
     }
 
+    [Theory]
+    [InlineData("BTC USD")]
+    [InlineData("<script>")]
+    public async Task Tail_SymbolsTheServerRefuses_ShowsItsProblem_Exit2_WithoutRetrying(string symbols)
+    {
+        var name = Unique("sid");
+        await Server.CreateUserAsync(name, "pw-123456", "STARTER");
+        // CliRunner gives up after 60 s: a tail that retried forever would fail here rather than exit.
+        var r = await CliRunner.RunAsync(Env(("SIGNALSTREAM_USERNAME", name), ("SIGNALSTREAM_PASSWORD", "pw-123456")), null, "tail", "--symbols", symbols);
+        Assert.True(r.ExitCode == 2, r.ToString());
+        Assert.Contains("error: the server refused the stream (HTTP 400: Invalid symbols - symbols is a comma-separated list of at most 100 symbols.)", r.Err);
+        Assert.DoesNotContain("reconnect", r.Err, StringComparison.OrdinalIgnoreCase);
+        Assert.Empty(r.Out);
+        AssertNoSecrets(r, "pw-123456");
+    }
+
+    [Fact]
+    public async Task Tail_BadToken_ShowsTheServersProblem_Exit3()
+    {
+        var r = await CliRunner.RunAsync(Env(("SIGNALSTREAM_TOKEN", "not-a-token-xyz")), null, "tail");
+        Assert.True(r.ExitCode == 3, r.ToString());
+        Assert.Contains("error: the server refused the credentials (HTTP 401: ", r.Err);
+        Assert.DoesNotContain("not-a-token-xyz", r.Err);
+        r.AssertNoStackTrace();
+    }
+
+    [Fact]
+    public async Task Publish_PriceRule_TheServerRefusesIt_InTheWordsTheCliUses()
+    {
+        // Straight to the server, past the CLI's own check: a SELL whose take profit is above the entry.
+        using var http = new HttpClient { BaseAddress = Server.Uri };
+        using var request = new HttpRequestMessage(HttpMethod.Post, SignalStream.Protocol.Paths.Ingest.TrimStart('/'))
+        {
+            Content = new StringContent($$"""{"external_id":"{{Unique("p")}}","source":"t","symbol":"BTC-USD","side":"SELL","entry_price":100,"take_profit":101}""", Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Add("X-API-Key", RealServer.PublisherKey);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(400, (int)response.StatusCode);
+        var serverWords = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["errors"]!["take_profit"]![0]!.GetValue<string>();
+
+        var r = await CliRunner.RunAsync(Env(), null, "publish", "--symbol", "BTC-USD", "--side", "SELL", "--entry", "100", "--take-profit", "101");
+        Assert.Equal(1, r.ExitCode);
+        Assert.EndsWith("take_profit: " + serverWords, r.OutLines.Single(), StringComparison.Ordinal);
+        Assert.Equal("must be below entry_price for a SELL", serverWords);
+    }
+
     [Fact]
     public async Task Tail_WrongPassword_Exit3()
     {
         var r = await CliRunner.RunAsync(Env(("SIGNALSTREAM_USERNAME", "nobody"), ("SIGNALSTREAM_PASSWORD", "wrong-pw-123")), null, "tail");
         Assert.Equal(3, r.ExitCode);
-        Assert.Contains("refused the credentials", r.Err);
+        Assert.Contains("refused the credentials (HTTP 401", r.Err);
         Assert.DoesNotContain("wrong-pw-123", r.Err);
         r.AssertNoStackTrace();
     }

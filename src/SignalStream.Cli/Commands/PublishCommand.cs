@@ -146,10 +146,10 @@ internal static class PublishCommand
             }
             catch (JsonException ex)
             {
-                parseError = "not valid JSON: " + ex.Message;
+                parseError = $"not valid JSON (the error is at character {ex.BytePositionInLine + 1})";
             }
             if (parseError is null && node is not JsonObject)
-                parseError = "not a JSON object";
+                parseError = "not a JSON object: each line is one signal, {\"symbol\": ..., \"side\": ..., ...}";
             if (parseError is not null)
                 reporter.Rejected_(lineNumber, null, null, parseError);
             else
@@ -161,9 +161,26 @@ internal static class PublishCommand
     private static string? ExternalId(JsonNode? node) =>
         node?["external_id"] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
 
+    /// <summary>The price rule the server applies (<see cref="PriceRule"/>), checked before sending, in the server's words.</summary>
+    private static string? PriceProblem(JsonNode? signal) =>
+        signal is JsonObject o
+            ? string.Join("; ", PriceRule.Violations(Text(o, "side"), Price(o, "entry_price"), Price(o, "stop_loss"), Price(o, "take_profit"))
+                .Select(v => $"{v.Field}: {v.Message}")) is { Length: > 0 } problem ? problem : null
+            : null;
+
+    private static string? Text(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var s) ? s : null;
+
+    private static decimal? Price(JsonObject o, string name) => o[name] is JsonValue v && v.TryGetValue<decimal>(out var d) ? d : null;
+
     private static async Task PublishOneAsync(ServerApi api, string apiKey, Reporter reporter, int? line, string body, CancellationToken ct, string? externalId = null)
     {
-        externalId ??= ExternalId(JsonNode.Parse(body));
+        var signal = JsonNode.Parse(body);
+        externalId ??= ExternalId(signal);
+        if (PriceProblem(signal) is { } priceProblem)
+        {
+            reporter.Rejected_(line, externalId, null, priceProblem);
+            return;
+        }
         for (var attempt = 0; ; attempt++)
         {
             ApiResponse response;

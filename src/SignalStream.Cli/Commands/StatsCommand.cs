@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
 using SignalStream.Protocol;
 using Spectre.Console;
@@ -12,7 +13,7 @@ internal static class StatsCommand
     {
         var jsonOption = Settings.JsonOption();
         var adminKey = Settings.AdminKey();
-        var command = new Command("stats", "Show connection statistics (GET /ws/stats): connections, active users, users by tier.")
+        var command = new Command("stats", "Show connection statistics (GET /ws/stats): connections, active users, users by tier; on a cluster, one row per node and the totals.")
         {
             adminKey, jsonOption,
         };
@@ -34,14 +35,46 @@ internal static class StatsCommand
                 await ctx.Out.WriteLineAsync(stats.ToJsonString());
                 return ExitCodes.Ok;
             }
-            var table = new Table().Border(TableBorder.Rounded).AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-            foreach (var (name, value) in Flatten(stats, ""))
-                table.AddRow(Markup.Escape(name), Markup.Escape(value));
-            ctx.CreateOutConsole().Write(table);
+            ctx.CreateOutConsole().Write(stats["nodes"] is JsonArray nodes ? ClusterTable(stats, nodes) : MetricTable(stats));
             return ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>One server: every field the server sent, one row each.</summary>
+    private static Table MetricTable(JsonObject stats)
+    {
+        var table = new Table().Border(TableBorder.Rounded).AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
+        foreach (var (name, value) in Flatten(stats, ""))
+            table.AddRow(Markup.Escape(name), Markup.Escape(value));
+        return table;
+    }
+
+    /// <summary>A cluster: one row per live node and the cluster's totals underneath (a user on two nodes counts on each).</summary>
+    internal static Table ClusterTable(JsonObject stats, JsonArray nodes)
+    {
+        string[] tiers = ["STARTER", "PROFESSIONAL", "INSTITUTIONAL"];
+        var table = new Table().Border(TableBorder.Rounded).ShowFooters()
+            .AddColumn(new TableColumn("NODE").Footer("[bold]total[/]"))
+            .AddColumn(new TableColumn("CONNECTIONS").RightAligned().Footer(Bold(stats["total_connections"])))
+            .AddColumn(new TableColumn("ACTIVE USERS").RightAligned().Footer(Bold(stats["active_users"])));
+        foreach (var tier in tiers)
+            table.AddColumn(new TableColumn(tier).RightAligned().Footer(Bold(stats["users_by_tier"]?[tier])));
+        table.AddColumn(new TableColumn("SEEN").Footer(stats["last_seq"] is { } seq ? $"last seq {Markup.Escape(seq.ToString())}" : ""));
+        foreach (var node in nodes.OfType<JsonObject>())
+        {
+            var seen = node["seen_at"] is JsonValue at && at.TryGetValue<DateTimeOffset>(out var time)
+                ? time.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture)
+                : "-";
+            table.AddRow([Cell(node["node_id"]), Cell(node["total_connections"]), Cell(node["active_users"]),
+                .. tiers.Select(t => Cell(node["users_by_tier"]?[t])), seen]);
+        }
+        return table;
+    }
+
+    private static string Cell(JsonNode? value) => Markup.Escape(value?.ToString() ?? "-");
+
+    private static string Bold(JsonNode? value) => $"[bold]{Cell(value)}[/]";
 
     private static IEnumerable<(string, string)> Flatten(JsonNode? node, string prefix)
     {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
 using SignalStream.Client;
 using SignalStream.Protocol;
@@ -47,6 +48,7 @@ internal static class TailCommand
                 Symbols = parse.GetValue(symbols)?.SelectMany(s => s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToArray(),
                 AfterSeq = parse.GetValue(afterSeq),
                 PollingInterval = TimeSpan.FromSeconds(Positive(parse.GetValue(pollingInterval), "--poll-interval")),
+                ReconnectPolicy = new StopWhenRefused(new ExponentialBackoffReconnectPolicy()),
             };
             ApplyCredentials(options, parse.GetValue(token), parse.GetValue(username), parse.GetValue(password), ctx);
             if (options.AfterSeq is < 0)
@@ -64,6 +66,10 @@ internal static class TailCommand
             try
             {
                 await client.StartAsync(ct);
+            }
+            catch (SignalStreamException ex) when (IsRefusal(ex))
+            {
+                throw await ExplainRefusalAsync(options, ct);
             }
             catch (SignalStreamException ex)
             {
@@ -87,6 +93,10 @@ internal static class TailCommand
             {
                 // Ctrl+C: a normal way to end a tail.
             }
+            catch (SignalStreamException ex) when (IsRefusal(ex))
+            {
+                throw await ExplainRefusalAsync(options, ct);
+            }
             catch (SignalStreamException ex)
             {
                 throw new CliException(ex.IsAuthenticationFailure ? ExitCodes.Unavailable : ExitCodes.Failure, ex.Message);
@@ -94,6 +104,37 @@ internal static class TailCommand
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    /// <summary>The client stopped because the server refused the login or the stream request itself (not a lost connection).</summary>
+    private static bool IsRefusal(SignalStreamException ex) =>
+        ex.Cause is { Reason: DisconnectReason.Unauthorized } || StopWhenRefused.IsRefusedRequest(ex.Cause);
+
+    /// <summary>
+    /// The client knows only the status of a refusal; the server's reason (its problem detail) comes from asking once
+    /// more over plain HTTP: the login when there is one, then the stream request. A bad request (such as a bad
+    /// <c>--symbols</c>) is a usage error (exit 2); refused credentials and other refusals exit 3.
+    /// </summary>
+    private static async Task<CliException> ExplainRefusalAsync(SignalStreamClientOptions options, CancellationToken ct)
+    {
+        using var api = new ServerApi(options.ServerUri);
+        var token = options.AccessToken;
+        if (token is null)
+        {
+            var login = await api.SendAsync(HttpMethod.Post, Paths.Token, ct,
+                json: JsonSerializer.Serialize(new TokenRequest(options.Username, options.Password), ProtocolJson.Default.TokenRequest));
+            if (!login.IsSuccess || login.Json()?["access_token"] is not JsonValue value || !value.TryGetValue<string>(out token))
+                return CliException.Unavailable($"the server refused the credentials ({login.Problem()})");
+        }
+        var query = options.Symbols is { Count: > 0 } symbols ? "?symbols=" + string.Join(',', symbols.Select(Uri.EscapeDataString)) : "";
+        var stream = await api.RequestUpgradeAsync(Paths.Stream + query, token, ct);
+        return stream.Status switch
+        {
+            400 => CliException.Usage($"the server refused the stream ({stream.Problem()})"),
+            401 or 403 => CliException.Unavailable($"the server refused the credentials ({stream.Problem()})"),
+            101 => CliException.Unavailable("the server refused the stream, then accepted it when asked again: try again"),
+            _ => CliException.Unavailable($"the server refused the stream ({stream.Problem()})"),
+        };
     }
 
     private static double Positive(double value, string name) =>
@@ -134,6 +175,19 @@ internal static class TailCommand
     }
 }
 
+/// <summary>
+/// Retries what may change by waiting (a lost connection, a busy or unavailable server: 408, 429, 5xx) as
+/// <paramref name="inner"/> says, and stops at once when the server refuses the stream request itself with any other
+/// 4xx (a bad <c>--symbols</c>, a wrong path): asking again would be refused again, forever.
+/// </summary>
+internal sealed class StopWhenRefused(IReconnectPolicy inner) : IReconnectPolicy
+{
+    public static bool IsRefusedRequest(ReconnectContext? cause) =>
+        cause is { Reason: DisconnectReason.UpgradeRefused, HttpStatusCode: >= 400 and < 500 and not 408 and not 429 };
+
+    public TimeSpan? NextRetryDelay(ReconnectContext context) => IsRefusedRequest(context) ? null : inner.NextRetryDelay(context);
+}
+
 /// <summary>Writes signals to stdout and everything else to stderr, one writer at a time.</summary>
 internal sealed class TailPrinter
 {
@@ -142,15 +196,9 @@ internal sealed class TailPrinter
     private readonly bool _json;
     private readonly IAnsiConsole _out;
     private readonly IAnsiConsole _err;
-    private bool _headerWritten;
+    private TailTable? _table; // the columns of the last header written, for _width
+    private int? _width;
     private bool _tierAnnounced;
-
-    private static readonly (string Name, int Width, bool Right)[] Columns =
-    [
-        ("SEQ", 8, true), ("RECEIVED", 12, false), ("SYMBOL", 12, false), ("SIDE", 4, false),
-        ("ENTRY", 12, true), ("STOP", 12, true), ("TARGET", 12, true), ("CONF", 5, true),
-        ("TF", 4, false), ("MIN TIER", 13, false), ("SOURCE", 16, false),
-    ];
 
     public TailPrinter(CliContext ctx, bool json)
     {
@@ -170,42 +218,20 @@ internal sealed class TailPrinter
                 _ctx.Out.Flush();
                 return;
             }
-            if (!_headerWritten)
+            // A terminal resized during the day gets the columns of its new width, under a new header.
+            var width = _ctx.OutWidth?.Invoke();
+            if (_table is null || width != _width)
             {
-                _out.Write(Row(Columns.Select(c => new Markup($"[bold]{c.Name}[/]")).ToArray()));
-                _headerWritten = true;
+                _table = TailTable.For(width);
+                _width = width;
+                _out.MarkupLine($"[bold]{Markup.Escape(_table.HeaderLine())}[/]");
             }
             var side = signal.Side.Equals("BUY", StringComparison.OrdinalIgnoreCase) ? "green" : "red";
-            _out.Write(Row(
-            [
-                new Text(signal.Seq.ToString(CultureInfo.InvariantCulture)),
-                new Text(signal.ReceivedAt.ToLocalTime().ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)),
-                new Text(signal.Symbol),
-                new Markup($"[{side}]{Markup.Escape(signal.Side)}[/]"),
-                new Text(Number(signal.EntryPrice)),
-                new Text(Number(signal.StopLoss)),
-                new Text(Number(signal.TakeProfit)),
-                new Text(signal.Confidence?.ToString("0.00", CultureInfo.InvariantCulture) ?? "-"),
-                new Text(signal.Timeframe ?? "-"),
-                new Text(signal.MinTier.ToWire()),
-                new Text(signal.Source),
-            ]));
+            _out.MarkupLine(TailTable.Joined(_table.Cells(signal).Select(cell => cell.Header == "SIDE"
+                ? $"[{side}]{Markup.Escape(cell.Text)}[/]"
+                : Markup.Escape(cell.Text))));
         }
     }
-
-    private static Table Row(Spectre.Console.Rendering.IRenderable[] cells)
-    {
-        var table = new Table().Border(TableBorder.None).HideHeaders();
-        foreach (var (_, width, right) in Columns)
-        {
-            var column = new TableColumn("").Width(width).NoWrap();
-            table.AddColumn(right ? column.RightAligned() : column);
-        }
-        table.AddRow(cells);
-        return table;
-    }
-
-    private static string Number(decimal? value) => value?.ToString(CultureInfo.InvariantCulture) ?? "-";
 
     public void State(ConnectionStateChangedEventArgs e, SignalStreamClient client, Uri url, TimeSpan pollingInterval)
     {

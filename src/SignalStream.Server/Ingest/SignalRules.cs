@@ -51,6 +51,7 @@ public static class SignalRules
         var entry = Price(body, "entry_price", Fail);
         var stop = Price(body, "stop_loss", Fail);
         var take = Price(body, "take_profit", Fail);
+        foreach (var (field, message) in PriceRule.Violations(side, entry, stop, take)) Fail(field, message);
         double? confidence = null;
         if (Present(body, "confidence", out var c))
         {

@@ -74,6 +74,8 @@ public sealed class IngestTests : IAsyncLifetime
     [InlineData("""{"external_id":"x","source":"s","symbol":"BTC-USD","side":"BUY","entry_price":-1}""", "entry_price")]
     [InlineData("""{"external_id":"x","source":"s","symbol":"BTC-USD","side":"BUY","entry_price":"NaN"}""", "entry_price")]
     [InlineData("""{"external_id":"x","source":"s","symbol":"BTC-USD","side":"BUY","stop_loss":0}""", "stop_loss")]
+    [InlineData("""{"external_id":"x","source":"s","symbol":"BTC-USD","side":"BUY","entry_price":100,"stop_loss":101}""", "stop_loss")]
+    [InlineData("""{"external_id":"x","source":"s","symbol":"BTC-USD","side":"SELL","entry_price":100,"take_profit":101}""", "take_profit")]
     [InlineData("""{"external_id":"x","source":"s","symbol":"BTC-USD","side":"BUY","confidence":1.5}""", "confidence")]
     [InlineData("""{"external_id":"x","source":"s","symbol":"BTC-USD","side":"BUY","min_tier":"GOLD"}""", "min_tier")]
     [InlineData("""{"external_id":"x","source":"s","symbol":"BTC-USD","side":"BUY","premium":"yes"}""", "premium")]

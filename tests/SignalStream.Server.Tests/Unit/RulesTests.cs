@@ -55,6 +55,28 @@ public sealed class SignalRulesTests
         Assert.Equal(new[] { "confidence", "external_id", "side", "source", "symbol", "take_profit" }, errors.Keys.Order());
     }
 
+    [Theory]
+    [InlineData("BUY", 100, 99, 101, null, null)]
+    [InlineData("SELL", 100, 101, 99, null, null)]
+    [InlineData("BUY", 100, 100, 101, "stop_loss", "must be below entry_price for a BUY")]
+    [InlineData("BUY", 100, 99, 98, "take_profit", "must be above entry_price for a BUY")]
+    [InlineData("SELL", 100, 99, 98, "stop_loss", "must be above entry_price for a SELL")]
+    [InlineData("sell", 100, 101, 102, "take_profit", "must be below entry_price for a SELL")]
+    [InlineData("BUY", null, 200, 1, null, null)]
+    public void Validate_PricesOnTheWrongSideOfTheEntry_NameTheField(string side, int? entry, int stop, int take, string? field, string? message)
+    {
+        var entryJson = entry is null ? "" : $",\"entry_price\":{entry}";
+        var signal = Validate($$"""{"external_id":"p","source":"s","symbol":"X","side":"{{side}}"{{entryJson}},"stop_loss":{{stop}},"take_profit":{{take}}}""", out var errors);
+        if (field is null)
+        {
+            Assert.NotNull(signal);
+            return;
+        }
+        Assert.Null(signal);
+        Assert.Equal([message!], errors[field]);
+        Assert.Single(errors);
+    }
+
     [Fact]
     public void Timestamps_AreRfc3339UtcWithMilliseconds()
     {
