@@ -46,15 +46,15 @@ TOKEN=$(curl -sf -X POST "$BASE/api/auth/token" -H 'content-type: application/js
 curl -s -N --http1.1 -o "$WORK/socket.out" -H "Authorization: Bearer $TOKEN" -H 'Connection: Upgrade' -H 'Upgrade: websocket' \
   -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' "$BASE/ws/signals" &
 SOCKET=$!
-for _ in $(seq 100); do grep -q welcome "$WORK/socket.out" 2>/dev/null && break; sleep 0.1; done
+for _ in $(seq 100); do grep -aq welcome "$WORK/socket.out" 2>/dev/null && break; sleep 0.1; done
 for i in $(seq 20); do
   curl -sf -o /dev/null -X POST "$BASE/api/v1/external-signals/sync/signal" -H "X-API-Key: $PUBLISHER" -H 'content-type: application/json' \
     -d "{\"external_id\":\"check-$i\",\"source\":\"check\",\"symbol\":\"BTC-USD\",\"side\":\"BUY\",\"entry_price\":100,\"stop_loss\":90,\"take_profit\":120}"
 done
 curl -s -o /dev/null -X POST "$BASE/api/v1/external-signals/sync/signal" -H "X-API-Key: $PUBLISHER" -H 'content-type: application/json' -d '{}'
 curl -s -o /dev/null "$BASE/ws/signals"                       # 401 without credentials
-for _ in $(seq 100); do [ "$(grep -o '"type":"signal"' "$WORK/socket.out" | wc -l)" -ge 20 ] && break; sleep 0.1; done
-kill "$SOCKET"; wait "$SOCKET" 2>/dev/null || true; SOCKET=""
+for _ in $(seq 100); do [ "$(grep -ao '"type":"signal"' "$WORK/socket.out" | wc -l)" -ge 20 ] && break; sleep 0.1; done
+kill "$SOCKET" 2>/dev/null || true; wait "$SOCKET" 2>/dev/null || true; SOCKET=""
 
 echo "==> promtool check metrics on $BASE/metrics"
 curl -sf "$BASE/metrics" >"$WORK/metrics.txt"

@@ -3,10 +3,14 @@ using SignalStream.Server.Storage;
 
 namespace SignalStream.Server.Backplane;
 
-/// <summary>One node, in memory: the local feed is the whole audience, so nothing travels and nothing arrives.</summary>
+/// <summary>
+/// One node: the local feed is the whole audience (ingest hands it every signal directly), so nothing
+/// travels and nothing arrives. The weakest backplane the interface allows, and the right one here:
+/// an in-memory loop back to the same feed would only hand it duplicates.
+/// </summary>
 public sealed class NoBackplane : ISignalBackplane
 {
-    public ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt, ActivityContext trace) => ValueTask.CompletedTask;
+    public ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt, ActivityContext trace = default) => ValueTask.CompletedTask;
 
     public Task<IAsyncDisposable> SubscribeAsync(Func<StoredSignal, DateTimeOffset, ActivityContext, Task> receive) => Task.FromResult<IAsyncDisposable>(Nothing.Instance);
 

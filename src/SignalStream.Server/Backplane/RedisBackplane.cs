@@ -21,7 +21,7 @@ public sealed class RedisBackplane(RedisConnection redis, ILogger<RedisBackplane
 {
     private const string Version2 = "v2|";
 
-    public async ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt, ActivityContext trace)
+    public async ValueTask PublishAsync(StoredSignal signal, DateTimeOffset ingestedAt, ActivityContext trace = default)
     {
         // While Redis is away a publish would wait out the client's timeout (2 s) inside the serialized
         // ingest; the other nodes read the signal from history within a second anyway (SignalFeed).

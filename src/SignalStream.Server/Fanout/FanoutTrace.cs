@@ -23,10 +23,9 @@ public sealed class FanoutTrace
     private int _shardsLeft;
     private int _exemplarTaken;
 
-    private FanoutTrace(Activity activity, int shards)
+    private FanoutTrace(Activity activity)
     {
         _activity = activity;
-        _shardsLeft = shards;
         TraceIdLabel = Exemplar.Key("trace_id").WithValue(activity.TraceId.ToHexString());
         SpanIdLabel = Exemplar.Key("span_id").WithValue(activity.SpanId.ToHexString());
     }
@@ -39,7 +38,7 @@ public sealed class FanoutTrace
     /// Opens the span: a child of the ingest's span on the node that stored the signal (<paramref name="origin"/> is
     /// then the current span), the root of a new trace linked to the origin on every other node. Null when nobody listens.
     /// </summary>
-    public static FanoutTrace? Start(StoredSignal signal, ActivityContext origin, bool remote, int shards)
+    public static FanoutTrace? Start(StoredSignal signal, ActivityContext origin, bool remote)
     {
         if (!Tracing.Source.HasListeners()) return null;
         var previous = Activity.Current;
@@ -51,8 +50,11 @@ public sealed class FanoutTrace
         Activity.Current = previous;
         if (activity is null) return null;
         activity.TagSignal(signal.Seq, signal.Symbol, signal.MinTier);
-        return new FanoutTrace(activity, shards);
+        return new FanoutTrace(activity);
     }
+
+    /// <summary>Told by the hub before it hands the frame to its shards: how many will report.</summary>
+    public void ExpectShards(int shards) => Volatile.Write(ref _shardsLeft, shards);
 
     /// <summary>One exemplar per signal and node is plenty: the first delivery written takes it.</summary>
     public bool TryTakeExemplar() => Volatile.Read(ref _exemplarTaken) == 0 && Interlocked.Exchange(ref _exemplarTaken, 1) == 0;
