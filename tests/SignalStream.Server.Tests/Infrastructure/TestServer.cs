@@ -87,7 +87,6 @@ public sealed class TestServer : IAsyncDisposable
             $"--Auth:AdminApiKey={AdminKey}",
             $"--Auth:PublisherApiKey={PublisherKey}",
             $"--Auth:SigningKey={SigningKey}",
-            "--Demo:SeedUsers=false",
             "--Logging:LogLevel:Default=Debug",
             "--Logging:LogLevel:Microsoft.AspNetCore=Information",
             "--Logging:LogLevel:SignalStream.Server.Observability.RequestLogging=Information",
