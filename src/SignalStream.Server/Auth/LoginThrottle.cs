@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace SignalStream.Server.Auth;
@@ -68,38 +67,58 @@ public interface IFailureCounter
 }
 
 /// <summary>
-/// Failures counted on this node by the platform's fixed-window rate limiter, one partition per key; partitions
-/// whose window has passed are dropped by the platform. The Retry-After it gives is a whole window (an upper bound).
+/// Failures counted on this node, one window per key that starts at its first failure, as in Redis. (The platform's
+/// fixed-window limiter was the first choice; its windows tick from when a partition was created, so a burst could
+/// straddle a boundary and get twice the allowance, and its Retry-After is always a whole window.)
 /// </summary>
-public sealed class LocalFailureCounter : IFailureCounter, IDisposable
+public sealed class LocalFailureCounter(IOptions<AuthOptions> options, TimeProvider time) : IFailureCounter
 {
-    private readonly PartitionedRateLimiter<ThrottleKey> _limiter;
-    private readonly TimeSpan _window;
-
-    public LocalFailureCounter(IOptions<AuthOptions> options)
+    private sealed class Window(DateTimeOffset ends)
     {
-        _window = options.Value.Throttle.Window;
-        _limiter = PartitionedRateLimiter.Create<ThrottleKey, string>(key => RateLimitPartition.GetFixedWindowLimiter(key.Name,
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = key.Limit, Window = _window, QueueLimit = 0, AutoReplenishment = true }));
+        public DateTimeOffset Ends { get; } = ends;
+        public int Failures { get; set; }
     }
+
+    private readonly Lock _gate = new(); // held for microseconds beside a password hash of tens of milliseconds
+    private readonly Dictionary<string, Window> _windows = new(StringComparer.Ordinal);
+    private DateTimeOffset _nextSweep;
 
     public ValueTask<TimeSpan> LockedForAsync(IReadOnlyList<ThrottleKey> keys)
     {
+        var now = time.GetUtcNow();
         var wait = TimeSpan.Zero;
-        foreach (var key in keys)
+        lock (_gate)
         {
-            using var lease = _limiter.AttemptAcquire(key, 0); // asks without taking: refused once the window's permits are gone
-            if (!lease.IsAcquired)
-                wait = TimeSpan.FromTicks(Math.Max(wait.Ticks, (lease.TryGetMetadata(MetadataName.RetryAfter, out var after) ? after : _window).Ticks));
+            foreach (var key in keys)
+                if (_windows.TryGetValue(key.Name, out var window) && window.Ends > now && window.Failures >= key.Limit && window.Ends - now > wait)
+                    wait = window.Ends - now;
         }
         return ValueTask.FromResult(wait);
     }
 
-    public ValueTask<int[]> AddFailureAsync(IReadOnlyList<ThrottleKey> keys) => ValueTask.FromResult(keys.Select(key =>
+    public ValueTask<int[]> AddFailureAsync(IReadOnlyList<ThrottleKey> keys)
     {
-        _limiter.AttemptAcquire(key).Dispose(); // a permit of a fixed window is not given back
-        return key.Limit - (int)(_limiter.GetStatistics(key)?.CurrentAvailablePermits ?? 0);
-    }).ToArray());
+        var now = time.GetUtcNow();
+        var counts = new int[keys.Count];
+        lock (_gate)
+        {
+            Sweep(now);
+            for (var i = 0; i < keys.Count; i++)
+            {
+                if (!_windows.TryGetValue(keys[i].Name, out var window) || window.Ends <= now)
+                    _windows[keys[i].Name] = window = new Window(now + options.Value.Throttle.Window);
+                counts[i] = ++window.Failures;
+            }
+        }
+        return ValueTask.FromResult(counts);
+    }
 
-    public void Dispose() => _limiter.Dispose();
+    /// <summary>Drops ended windows, once a window: memory holds the failures of two windows at most.</summary>
+    private void Sweep(DateTimeOffset now)
+    {
+        if (now < _nextSweep) return;
+        _nextSweep = now + options.Value.Throttle.Window;
+        foreach (var (name, window) in _windows)
+            if (window.Ends <= now) _windows.Remove(name);
+    }
 }

@@ -25,7 +25,7 @@ public sealed class CloseLog(TimeProvider time, ILogger<CloseLog> logger)
 
     private readonly Lock _gate = new();
     private readonly SortedDictionary<int, int> _unlogged = [];
-    private long _intervalStart = long.MinValue;
+    private long _intervalStart = time.GetTimestamp();
     private int _lines;
     private ITimer? _summary;
 
