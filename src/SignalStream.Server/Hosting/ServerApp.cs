@@ -58,6 +58,7 @@ public static class ServerApp
 
         services.AddServerOptions(config);
         services.AddProblemDetails();
+        services.AddTrustedProxies(config);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(capacity);
         services.AddAcceptGate(); // never accept past the descriptor ceiling (Transport/AcceptGate.cs)
@@ -137,6 +138,7 @@ public static class ServerApp
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseForwardedHeaders(); // the client's address, not the proxy's, from trusted proxies only (Http/TrustedProxies.cs)
         app.UseMiddleware<RequestLogging>();
         app.UseStatusCodePages(); // an error answered without a body (no route 404, wrong method 405) gets problem+json
         app.UseWebSockets();

@@ -80,6 +80,25 @@ public sealed class LoginThrottleTests
     }
 
     [Fact]
+    public async Task BehindATrustedProxy_EachForwardedClientAddressIsCountedOnItsOwn()
+    {
+        // The test client is on loopback, which is trusted as a proxy: its X-Forwarded-For names the client.
+        await using var server = await TestServer.StartAsync(NoDelay, "--Auth:Throttle:FailuresPerUsername=1000", "--Auth:Throttle:FailuresPerAddress=2");
+        async Task<Answer> FromAsync(string client, string username)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, Paths.Token) { Content = JsonContent.Create(new { username, password = "not the password" }) };
+            request.Headers.Add("X-Forwarded-For", client);
+            using var response = await server.Http.SendAsync(request);
+            return new(response.StatusCode, await response.Content.ReadAsStringAsync(), response.Headers.RetryAfter?.Delta, response.Content.Headers.ContentType?.MediaType);
+        }
+
+        for (var i = 0; i < 2; i++) Assert.Equal(HttpStatusCode.Unauthorized, (await FromAsync("203.0.113.7", $"guess-{i}")).Status);
+        AssertLockedOut(await FromAsync("203.0.113.7", "guess-new"));
+        Assert.Equal(HttpStatusCode.Unauthorized, (await FromAsync("203.0.113.8", "guess-new")).Status); // another client behind the same proxy
+        Assert.Equal(HttpStatusCode.Unauthorized, (await LoginAsync(server.Http, "guess-new")).Status); // the proxy itself
+    }
+
+    [Fact]
     public async Task TokenExchange_FailuresFromOneAddress_LockOut()
     {
         await using var server = await TestServer.StartAsync(NoDelay, "--Auth:Throttle:FailuresPerAddress=3");
