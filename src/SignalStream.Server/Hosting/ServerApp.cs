@@ -43,6 +43,7 @@ public static class ServerApp
         var storage = config.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new();
         var backplane = config.GetSection(BackplaneOptions.Section).Get<BackplaneOptions>() ?? new();
         var demo = config.GetSection(DemoOptions.Section).Get<DemoOptions>() ?? new();
+        var webSockets = config.GetSection(WebSocketsOptions.Section).Get<WebSocketsOptions>() ?? new();
         var capacity = new Capacity(limits);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -51,7 +52,7 @@ public static class ServerApp
             // accepted, and Kestrel's own limit costs a middleware frame on every connection.
             kestrel.Limits.MaxRequestLineSize = 32 * 1024; // a 20 KB forged token still gets its 401
             kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
-            kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Transport/ConnectionUpgrade.cs)
+            if (webSockets.ConnectionUpgrade) kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Transport/ConnectionUpgrade.cs)
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
@@ -128,6 +129,7 @@ public static class ServerApp
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseHeadBudget(); // first: the request of a head handed over by ConnectionUpgrade has arrived (Transport/HeadBudget.cs)
         app.UseMiddleware<RequestLogging>();
         app.UseWebSockets();
         app.UseRateLimiter();
