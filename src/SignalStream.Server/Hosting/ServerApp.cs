@@ -44,6 +44,7 @@ public static class ServerApp
         var storage = config.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new();
         var backplane = config.GetSection(BackplaneOptions.Section).Get<BackplaneOptions>() ?? new();
         var demo = config.GetSection(DemoOptions.Section).Get<DemoOptions>() ?? new();
+        var webSockets = config.GetSection(WebSocketsOptions.Section).Get<WebSocketsOptions>() ?? new();
         var capacity = new Capacity(limits);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -52,7 +53,7 @@ public static class ServerApp
             // accepted, and Kestrel's own limit costs a middleware frame on every connection.
             kestrel.Limits.MaxRequestLineSize = 32 * 1024; // a 20 KB forged token still gets its 401
             kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
-            kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Transport/ConnectionUpgrade.cs)
+            if (webSockets.ConnectionUpgrade) kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Transport/ConnectionUpgrade.cs)
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
@@ -139,6 +140,7 @@ public static class ServerApp
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseHeadBudget(); // first: the request of a head handed over by ConnectionUpgrade has arrived (Transport/HeadBudget.cs)
         app.UseForwardedHeaders(); // the client's address, not the proxy's, from trusted proxies only (Http/TrustedProxies.cs)
         app.UseMiddleware<RequestLogging>();
         app.UseStatusCodePages(); // an error answered without a body (no route 404, wrong method 405) gets problem+json
