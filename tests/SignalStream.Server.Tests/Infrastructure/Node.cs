@@ -39,7 +39,6 @@ public sealed class Node(int index, int port, string directory) : IDisposable
             $"--Auth:PublisherApiKey={ScaleOutCluster.PublisherKey}",
             $"--Cluster:NodeId={Name}-{Guid.NewGuid().ToString("N")[..6]}",
             $"--Limits:ConnectionsPerUser={ScaleOutCluster.ConnectionsPerUser}",
-            "--Demo:SeedUsers=false",
             $"--Observability:Otlp:Endpoint={otlp}",
         ];
         // Started from the test output folder; the server finds its appsettings.json next to its own dll.
