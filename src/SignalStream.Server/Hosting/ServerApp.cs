@@ -152,7 +152,7 @@ public static class ServerApp
         _ = services.GetRequiredService<Secrets>(); // generate and print keys before anything else
         var store = services.GetRequiredService<ISignalStore>();
         await store.InitializeAsync(CancellationToken.None);
-        services.GetRequiredService<SignalFeed>().StartAt((await store.GetBoundsAsync(CancellationToken.None)).LastSeq);
+        services.GetRequiredService<SignalFeed>().StartAt(await store.GetBoundsAsync(CancellationToken.None));
         await services.GetRequiredService<DemoSeeder>().SeedAsync(console, CancellationToken.None);
         var capacity = services.GetRequiredService<Capacity>();
         var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;

@@ -25,6 +25,7 @@ public sealed class StreamSession(
     TokenService tokens,
     UserDirectory users,
     Replay replay,
+    SignalFeed feed,
     ServerMetrics metrics,
     TimeProvider time,
     ILogger<StreamSession> logger)
@@ -35,7 +36,7 @@ public sealed class StreamSession(
     public async Task RunAsync(AdmittedStream admitted, IStreamTransport transport)
     {
         var options = wsOptions.Value;
-        var (connection, user, lastSeq, afterSeq) = admitted;
+        var (connection, user, lastSeq, afterSeq, epoch) = admitted;
         try
         {
             // A slow reader's backlog belongs in its bounded queue, not in an autotuned kernel buffer (SendBufferBytes).
@@ -49,11 +50,11 @@ public sealed class StreamSession(
             connection.Attach(socket, transport);
             logger.ConnectionOpened(connection.Id, connection.UserId, connection.Tier.ToWire(), transport.Path);
             connection.Send(OutboundFrame.Control(
-                new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()),
+                new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()) { Epoch = feed.Epoch },
                 ProtocolJson.Default.WelcomeMessage));
             try
             {
-                if (afterSeq >= 0) await ReplayAsync(connection, afterSeq);
+                if (afterSeq >= 0) await ReplayAsync(connection, afterSeq, epoch);
                 else connection.GoLive(lastSeq);
                 await ReceiveAsync(socket, connection, options);
             }
@@ -80,11 +81,11 @@ public sealed class StreamSession(
         }
     }
 
-    private async Task ReplayAsync(StreamConnection connection, long afterSeq)
+    private async Task ReplayAsync(StreamConnection connection, long afterSeq, string? epoch)
     {
         try
         {
-            await replay.RunAsync(connection, afterSeq, connection.Aborted);
+            await replay.RunAsync(connection, afterSeq, epoch, connection.Aborted);
         }
         catch (Exception e) when (Problems.IsOutage(e))
         {
@@ -187,7 +188,7 @@ public sealed class StreamSession(
                 else connection.ChangeSymbols(symbols);
                 break;
             case MessageTypes.Resume when message.AfterSeq is >= 0:
-                await ReplayAsync(connection, message.AfterSeq.Value);
+                await ReplayAsync(connection, message.AfterSeq.Value, message.Epoch);
                 break;
             case MessageTypes.Refresh when !string.IsNullOrEmpty(message.Token):
                 await RefreshAsync(connection, message.Token, budget);
