@@ -8,7 +8,6 @@ namespace SignalStream.Server.Storage;
 /// <summary>The embedded default: one SQLite file in WAL mode, schema created or migrated at start.</summary>
 public sealed class SqliteDatabase : IStorageHealth
 {
-
     private const long FullSync = 2;
 
     private static readonly string[] Migrations =
