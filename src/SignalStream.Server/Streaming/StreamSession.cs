@@ -77,7 +77,7 @@ public sealed class StreamSession(
         {
             connection.Detach();
             hub.Remove(connection);
-            limiter.Release(connection.UserId);
+            await limiter.ReleaseAsync(connection.UserId);
         }
     }
 
