@@ -55,7 +55,7 @@ public sealed class StreamSession(
             try
             {
                 if (afterSeq >= 0) await ReplayAsync(connection, afterSeq, epoch);
-                else connection.GoLive(lastSeq);
+                else connection.GoLive(0); // the hub offers only seqs above lastSeq; nothing was sent yet, so a later resume may still replay up to it
                 await ReceiveAsync(socket, connection, options);
             }
             catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
