@@ -73,4 +73,7 @@ internal static partial class Log
 
     [LoggerMessage(23, LogLevel.Error, "The client stopped unexpectedly", EventName = "LoopFailed")]
     public static partial void LoopFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(24, LogLevel.Warning, "The server holds another signal history (epoch {Epoch}, last seq {HistoryLastSeq}) than the one seq {LastSeq} counts in; delivering it from its start", EventName = "HistoryChanged")]
+    public static partial void HistoryChanged(ILogger logger, string? epoch, long historyLastSeq, long? lastSeq);
 }

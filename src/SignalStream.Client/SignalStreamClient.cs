@@ -68,12 +68,12 @@ public sealed class SignalStreamClient : IAsyncDisposable
         var signalList = new RestSignalList(_http, tokens);
 
         _events = new ClientEvents(this, logger);
-        _resume = new ResumeState(options.AfterSeq);
+        _resume = new ResumeState(options.AfterSeq, options.Epoch);
         _symbols = new SymbolFilter(options.Symbols);
         _status = new ConnectionStatus(_events, _resume, _time, logger);
         _delivery = new SignalDelivery(_resume, _symbols, _events, options.ReaderBufferCapacity, logger);
         _outbox = new Outbox(options.OfflineQueueCapacity, logger);
-        var catchUp = new RestCatchUp(signalList, _resume, _delivery, options.PageSize);
+        var catchUp = new RestCatchUp(signalList, _resume, _delivery, options.PageSize, logger);
         var dispatcher = new MessageDispatcher(_delivery, catchUp, _resume, _status, _events, logger);
         _loop = new ConnectionLoop(
             new WebSocketTransport(WebSocketSettings.From(options), tokens, _resume, _symbols, dispatcher, _outbox, _time, logger),
@@ -114,6 +114,9 @@ public sealed class SignalStreamClient : IAsyncDisposable
 
     /// <summary>The last delivered seq: the next connection resumes after it. Null before any position is known.</summary>
     public long? LastSeq => _resume.LastSeq;
+
+    /// <summary>The history <see cref="LastSeq"/> counts in (an opaque string from the server); save it with the seq and pass both back as <see cref="SignalStreamClientOptions.AfterSeq"/> and <see cref="SignalStreamClientOptions.Epoch"/>.</summary>
+    public string? Epoch => _resume.Epoch;
 
     /// <summary>The user's tier, once <c>welcome</c> has said it.</summary>
     public Tier? Tier => _status.Tier;

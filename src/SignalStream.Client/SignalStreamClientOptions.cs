@@ -43,6 +43,14 @@ public sealed class SignalStreamClientOptions
     /// </summary>
     public long? AfterSeq { get; set; }
 
+    /// <summary>
+    /// The history <see cref="AfterSeq"/> counts in, as <see cref="SignalStreamClient.Epoch"/> said when it
+    /// was saved. When the server's history is another one (a reset or a restored database), the client
+    /// starts again from that history's first signal instead of silently skipping up to <see cref="AfterSeq"/>.
+    /// Null: checked against the history's last seq only.
+    /// </summary>
+    public string? Epoch { get; set; }
+
     /// <summary>Decides whether and when to reconnect. Default: <see cref="ExponentialBackoffReconnectPolicy"/> (3 s doubling to 30 s, full jitter, forever).</summary>
     public IReconnectPolicy ReconnectPolicy { get; set; } = new ExponentialBackoffReconnectPolicy();
 
@@ -125,7 +133,7 @@ public sealed class SignalStreamClientOptions
             Fail("Symbols must not contain empty names.");
     }
 
-    internal static Uri StreamUri(Uri server, long? afterSeq, string[]? symbols)
+    internal static Uri StreamUri(Uri server, long? afterSeq, string? epoch, string[]? symbols)
     {
         var scheme = server.Scheme switch { "https" or "wss" => "wss", _ => "ws" };
         var builder = new UriBuilder(server) { Scheme = scheme, Port = server.IsDefaultPort ? -1 : server.Port };
@@ -133,6 +141,8 @@ public sealed class SignalStreamClientOptions
         var query = new List<string>();
         if (afterSeq is { } seq)
             query.Add("after_seq=" + seq.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (afterSeq is not null && !string.IsNullOrEmpty(epoch))
+            query.Add("epoch=" + Uri.EscapeDataString(epoch));
         if (symbols is { Length: > 0 })
             query.Add("symbols=" + string.Join(',', symbols.Select(Uri.EscapeDataString)));
         builder.Query = string.Join('&', query);

@@ -34,12 +34,26 @@ public static class ErrorCodes
 #pragma warning restore CS1591
 }
 
+/// <summary>Why a <c>resync_required</c> was sent.</summary>
+public static class ResyncReasons
+{
+    /// <summary>Part of the gap was trimmed from history; what history still holds follows.</summary>
+    public const string HistoryTruncated = "history_truncated";
+    /// <summary>The resume point was counted in another history (another <c>epoch</c>).</summary>
+    public const string EpochChanged = "epoch_changed";
+    /// <summary>The resume point is beyond the history's last seq: the history went back (a reset or a restore).</summary>
+    public const string AheadOfHistory = "ahead_of_history";
+}
+
 /// <summary>First frame of every connection.</summary>
 public sealed record WelcomeMessage(string ConnectionId, string UserId, Tier Tier, long LastSeq, int HeartbeatMs, DateTimeOffset ServerTime)
 {
     /// <summary>Always <c>welcome</c>.</summary>
     [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.Welcome;
+
+    /// <summary>The identity of the signal history that <see cref="LastSeq"/> counts in.</summary>
+    public string? Epoch { get; init; }
 }
 
 /// <summary>A visible signal, live or replayed.</summary>
@@ -56,14 +70,27 @@ public sealed record ReplayCompleteMessage(long FromSeq, long ToSeq, int Count)
     /// <summary>Always <c>replay_complete</c>.</summary>
     [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.ReplayComplete;
+
+    /// <summary>The history the replayed seqs count in.</summary>
+    public string? Epoch { get; init; }
 }
 
-/// <summary>History no longer covers the requested gap.</summary>
+/// <summary>
+/// History cannot fill the requested gap (<see cref="ResyncReasons"/>): the client drops its seq and
+/// de-duplication state when the <see cref="Epoch"/> is not its own or its seq is beyond <see cref="LastSeq"/>,
+/// and fetches from the REST list.
+/// </summary>
 public sealed record ResyncRequiredMessage(string Reason, long OldestSeq)
 {
     /// <summary>Always <c>resync_required</c>.</summary>
     [JsonPropertyOrder(-1)]
     public string Type => MessageTypes.ResyncRequired;
+
+    /// <summary>The identity of the history the server holds.</summary>
+    public string? Epoch { get; init; }
+
+    /// <summary>The newest seq in that history.</summary>
+    public long LastSeq { get; init; }
 }
 
 /// <summary>The user's tier changed; the stream follows it from now on.</summary>
@@ -109,6 +136,7 @@ public sealed record ServerMessage
     public string? ConnectionId { get; init; }
     public string? UserId { get; init; }
     public Tier? Tier { get; init; }
+    public string? Epoch { get; init; }
     public long? LastSeq { get; init; }
     public int? HeartbeatMs { get; init; }
     public DateTimeOffset? ServerTime { get; init; }
@@ -135,6 +163,8 @@ public sealed record ClientMessage
     public double? Ts { get; init; }
     /// <summary><c>resume</c>: replay after this seq.</summary>
     public long? AfterSeq { get; init; }
+    /// <summary><c>resume</c>: the history <see cref="AfterSeq"/> was counted in (optional).</summary>
+    public string? Epoch { get; init; }
     /// <summary><c>subscribe</c>: the symbol filter; empty means all.</summary>
     public string[]? Symbols { get; init; }
     /// <summary><c>refresh</c>: a new access token for the same user.</summary>

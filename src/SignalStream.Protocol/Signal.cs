@@ -37,5 +37,9 @@ public sealed record Signal
     public DateTimeOffset ReceivedAt { get; init; }
 }
 
-/// <summary>The REST list: visible signals, plus the newest stored seq.</summary>
-public sealed record SignalPage(Signal[] Signals, long LastSeq);
+/// <summary>The REST list: visible signals, plus the newest stored seq and the history it counts in.</summary>
+public sealed record SignalPage(Signal[] Signals, long LastSeq)
+{
+    /// <summary>The identity of the signal history (null from a server that predates it).</summary>
+    public string? Epoch { get; init; }
+}

@@ -41,13 +41,15 @@ public class OptionsTests
     }
 
     [Theory]
-    [InlineData("http://localhost:9001", null, null, "ws://localhost:9001/ws/signals")]
-    [InlineData("https://example.com", 42L, null, "wss://example.com/ws/signals?after_seq=42")]
-    [InlineData("http://127.0.0.1:5000/base/", 0L, "BTC-USD,ETH-USD", "ws://127.0.0.1:5000/base/ws/signals?after_seq=0&symbols=BTC-USD,ETH-USD")]
-    [InlineData("ws://h:1", null, "A B", "ws://h:1/ws/signals?symbols=A%20B")]
-    public void StreamUri_CarriesResumeAndFilter(string server, long? afterSeq, string? symbols, string expected)
+    [InlineData("http://localhost:9001", null, null, null, "ws://localhost:9001/ws/signals")]
+    [InlineData("https://example.com", 42L, null, null, "wss://example.com/ws/signals?after_seq=42")]
+    [InlineData("https://example.com", 42L, "e 1", null, "wss://example.com/ws/signals?after_seq=42&epoch=e%201")]
+    [InlineData("https://example.com", null, "e1", null, "wss://example.com/ws/signals")]
+    [InlineData("http://127.0.0.1:5000/base/", 0L, null, "BTC-USD,ETH-USD", "ws://127.0.0.1:5000/base/ws/signals?after_seq=0&symbols=BTC-USD,ETH-USD")]
+    [InlineData("ws://h:1", null, null, "A B", "ws://h:1/ws/signals?symbols=A%20B")]
+    public void StreamUri_CarriesResumeAndFilter(string server, long? afterSeq, string? epoch, string? symbols, string expected)
     {
-        var uri = SignalStreamClientOptions.StreamUri(new Uri(server), afterSeq, symbols?.Split(','));
+        var uri = SignalStreamClientOptions.StreamUri(new Uri(server), afterSeq, epoch, symbols?.Split(','));
         Assert.Equal(expected, uri.AbsoluteUri);
     }
 

@@ -285,6 +285,39 @@ public sealed class SignalStreamClientRealServerTests(ITestOutputHelper output) 
     }
 
     [Fact]
+    public async Task StoreWipedUnderALiveClient_ClientGetsEveryNewSignal_NoneDroppedAsAlreadySeen()
+    {
+        await StartServerAsync();
+        await _server.CreateUserAsync("ivy", Password, "INSTITUTIONAL");
+        await using var proxy = new TcpProxy(_server.Port);
+        var (client, probe, log) = NewClient(o => { o.ServerUri = proxy.Uri; o.Username = "ivy"; o.Password = Password; });
+        await client.StartAsync();
+        var oldEpoch = client.Epoch;
+        Assert.False(string.IsNullOrEmpty(oldEpoch));
+        await PublishAsync("before", 20);
+        await probe.WaitForSignalsAsync(20);
+        var before = probe.Signals.Select(s => s.ExternalId).ToList();
+
+        // The operator stops the server, deletes its database and starts it again on the same port: a new history.
+        proxy.RefuseNew = true; // the client keeps trying, and gets through only once the new history is past its old seq
+        await _server.KillAsync();
+        foreach (var file in Directory.GetFiles(_server.DataDirectory, "signals.db*"))
+            File.Delete(file);
+        await _server.RestartAsync();
+        await _server.CreateUserAsync("ivy", Password, "INSTITUTIONAL");
+        await PublishAsync("after", 25); // seqs 1..25: a client that trusted its old seq 20 would take only 21..25
+        proxy.RefuseNew = false;
+        await probe.WaitForSignalsAsync(20 + 25);
+        await PublishAsync("live", 5);
+
+        await probe.WaitForSignalsAsync(20 + 30);
+        string[] expected = [.. before, .. Enumerable.Range(1, 25).Select(i => $"after-{i}"), .. Enumerable.Range(1, 5).Select(i => $"live-{i}")];
+        Assert.Equal(expected, probe.Signals.Select(s => s.ExternalId));
+        Assert.NotEqual(oldEpoch, client.Epoch);
+        Assert.Equal(1, log.Count("HistoryChanged"));
+    }
+
+    [Fact]
     public async Task UserDisabled_ServerCloses4503_ClientStopsForGood()
     {
         await StartServerAsync();

@@ -114,6 +114,8 @@ export class FakeApi {
   ticketStatus = 200;
   listStatus = 200;
   nextTicket = 1;
+  /** The history's identity the list answers with (none: an older server). */
+  epoch: string | undefined = undefined;
 
   add(...seqs: number[]): void {
     for (const s of seqs) this.signals.push(makeSignal(s));
@@ -148,10 +150,10 @@ export class FakeApi {
       const after = url.searchParams.get('after_seq');
       if (after !== null) {
         const list = this.signals.filter((s) => s.seq > Number(after)).slice(0, limit);
-        return json(200, { signals: list, last_seq: this.lastSeq });
+        return json(200, { signals: list, last_seq: this.lastSeq, epoch: this.epoch });
       }
       const list = [...this.signals].reverse().slice(0, limit);
-      return json(200, { signals: list, last_seq: this.lastSeq });
+      return json(200, { signals: list, last_seq: this.lastSeq, epoch: this.epoch });
     }
     return json(404, { title: 'not found' });
   });

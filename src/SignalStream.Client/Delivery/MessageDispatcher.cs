@@ -34,7 +34,7 @@ internal sealed class MessageDispatcher(
         switch (message.Type)
         {
             case MessageTypes.Welcome:
-                resume.InitializeIfUnknown(message.LastSeq!.Value);
+                resume.InitializeIfUnknown(message.LastSeq!.Value, message.Epoch);
                 await session.OnWelcomeAsync(message, ct).ConfigureAwait(false);
                 Log.Connected(logger, message.ConnectionId, message.Tier?.ToWire(), message.LastSeq, resume.LastSeq);
                 status.SetTier(message.Tier);
@@ -54,6 +54,8 @@ internal sealed class MessageDispatcher(
             case MessageTypes.ResyncRequired:
                 var before = resume.LastSeq;
                 Log.ResyncRequired(logger, message.Reason, message.OldestSeq, before);
+                if (message.LastSeq is { } historyLast && resume.TryRebase(message.Epoch, historyLast))
+                    Log.HistoryChanged(logger, message.Epoch, historyLast, before);
                 var count = await catchUp.RunAsync(session.MarkAlive, ct).ConfigureAwait(false);
                 Log.CaughtUp(logger, count, resume.LastSeq);
                 events.OnResumed(new ResumedEventArgs(ResumeSource.Rest, before, count, resume.LastSeq));

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using SignalStream.Client.Rest;
 
 namespace SignalStream.Client.Delivery;
@@ -6,7 +7,7 @@ namespace SignalStream.Client.Delivery;
 /// Fetches what the consumer missed from the REST list, page by page, after the resume position: for a
 /// <c>resync_required</c> and for every poll while the socket cannot be opened.
 /// </summary>
-internal sealed class RestCatchUp(ISignalList list, ResumeState resume, SignalDelivery delivery, int pageSize)
+internal sealed class RestCatchUp(ISignalList list, ResumeState resume, SignalDelivery delivery, int pageSize, ILogger logger)
 {
     /// <summary>
     /// Delivers every visible signal after the last delivered one; returns how many were delivered.
@@ -27,6 +28,12 @@ internal sealed class RestCatchUp(ISignalList list, ResumeState resume, SignalDe
             var after = resume.LastSeq!.Value;
             var page = await list.GetSignalsAsync(after, pageSize, ct).ConfigureAwait(false);
             pageFetched?.Invoke();
+            if (resume.TryRebase(page.Epoch, page.LastSeq))
+            {
+                // Another history (a reset or a restore): the page was read with a seq that means nothing in it.
+                Log.HistoryChanged(logger, page.Epoch, page.LastSeq, after);
+                continue;
+            }
             var highest = after;
             foreach (var signal in page.Signals.OrderBy(s => s.Seq))
             {

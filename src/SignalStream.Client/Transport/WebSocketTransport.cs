@@ -46,7 +46,7 @@ internal sealed class WebSocketTransport(
         using var ws = new ClientWebSocket();
         ws.Options.SetRequestHeader("Authorization", "Bearer " + token);
         ws.Options.CollectHttpResponseDetails = true;
-        var uri = SignalStreamClientOptions.StreamUri(settings.ServerUri, resume.LastSeq, symbols.Current);
+        var uri = SignalStreamClientOptions.StreamUri(settings.ServerUri, resume.LastSeq, resume.Epoch, symbols.Current);
         Log.Connecting(logger, uri);
         using var timeout = new CancellationTokenSource(settings.ConnectTimeout, time);
         using (var linked = CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token))

@@ -4,19 +4,30 @@ using SignalStream.Server.Storage;
 namespace SignalStream.Server.Fanout;
 
 /// <summary>
-/// Gap-free, duplicate-free resume. The connection is already in the hub and holding live frames
-/// aside (subscribe first); history is read after that (then read history); live frames the
-/// replay already covered are dropped when it goes live (then drop what was already sent).
-/// Recent history comes from <see cref="RecentFrames"/> when it covers the gap, else from the store.
+/// Gap-free, duplicate-free resume. First the resume point must belong to this history: another
+/// epoch, or a seq beyond the history's last, answers <c>resync_required</c> and the connection goes
+/// live without a replay (the client reloads from the REST list), never a silent gap. Otherwise the
+/// connection is already in the hub and holding live frames aside (subscribe first); history is read
+/// after that (then read history); live frames the replay already covered are dropped when it goes
+/// live (then drop what was already sent). A frame this connection already received is never sent
+/// again (see <see cref="StreamConnection.SendReplayAsync"/>). Recent history comes from
+/// <see cref="RecentFrames"/> when it covers the gap, else from the store.
 /// </summary>
-public sealed class Replay(ISignalStore store, RecentFrames recent)
+public sealed class Replay(ISignalStore store, RecentFrames recent, SignalFeed feed)
 {
     private const int PageSize = 500;
     // A reconnect storm must not become a storm of history reads.
     private readonly SemaphoreSlim _readers = new(Math.Max(2, Environment.ProcessorCount));
 
-    public async Task RunAsync(StreamConnection connection, long afterSeq, CancellationToken ct)
+    /// <param name="epoch">The history <paramref name="afterSeq"/> was counted in; null when the client did not say.</param>
+    public async Task RunAsync(StreamConnection connection, long afterSeq, string? epoch, CancellationToken ct)
     {
+        if (await CheckResumePointAsync(afterSeq, epoch, ct) is { } resync)
+        {
+            connection.Send(OutboundFrame.Control(resync, ProtocolJson.Default.ResyncRequiredMessage));
+            connection.GoLive(0); // live from where the connection joined; the client reloads the rest
+            return;
+        }
         connection.HoldLive();
         if (await TryReplayRecentAsync(connection, afterSeq, ct)) return;
 
@@ -29,7 +40,7 @@ public sealed class Replay(ISignalStore store, RecentFrames recent)
             if (afterSeq + 1 < bounds.OldestSeq && afterSeq < bounds.LastSeq)
             {
                 // Part of the gap was trimmed from history: say so, then send what history still has.
-                connection.Send(OutboundFrame.Control(new ResyncRequiredMessage("history_truncated", bounds.OldestSeq), ProtocolJson.Default.ResyncRequiredMessage));
+                connection.Send(OutboundFrame.Control(Resync(ResyncReasons.HistoryTruncated, bounds), ProtocolJson.Default.ResyncRequiredMessage));
             }
 
             while (true)
@@ -40,9 +51,7 @@ public sealed class Replay(ISignalStore store, RecentFrames recent)
                 {
                     cursor = signal.Seq;
                     var frame = OutboundFrame.ForSignal(signal);
-                    if (!filter.Allows(frame)) continue;
-                    await connection.SendReplayAsync(frame, ct);
-                    count++;
+                    if (filter.Allows(frame) && await connection.SendReplayAsync(frame, ct)) count++;
                 }
                 if (page.Count < PageSize) break;
             }
@@ -53,6 +62,23 @@ public sealed class Replay(ISignalStore store, RecentFrames recent)
         }
         Complete(connection, afterSeq, cursor, count);
     }
+
+    /// <summary>
+    /// Null when <paramref name="afterSeq"/> is a point in this history. The common case costs no
+    /// store read: the epoch and last seq this node follows answer it; only a seq beyond what this node
+    /// has broadcast is checked against the store, where another node may already have committed it.
+    /// </summary>
+    private async Task<ResyncRequiredMessage?> CheckResumePointAsync(long afterSeq, string? epoch, CancellationToken ct)
+    {
+        var epochChanged = !string.IsNullOrEmpty(epoch) && !string.Equals(epoch, feed.Epoch, StringComparison.Ordinal);
+        if (!epochChanged && afterSeq <= feed.LastSeq) return null;
+        var bounds = await store.GetBoundsAsync(ct);
+        if (epochChanged) return Resync(ResyncReasons.EpochChanged, bounds);
+        return afterSeq > bounds.LastSeq ? Resync(ResyncReasons.AheadOfHistory, bounds) : null;
+    }
+
+    private static ResyncRequiredMessage Resync(string reason, HistoryBounds bounds) =>
+        new(reason, bounds.OldestSeq) { Epoch = bounds.Epoch, LastSeq = bounds.LastSeq };
 
     /// <summary>
     /// Replays from memory when the ring holds everything after <paramref name="afterSeq"/>: no store
@@ -69,17 +95,16 @@ public sealed class Replay(ISignalStore store, RecentFrames recent)
         var count = 0;
         foreach (var frame in frames)
         {
-            if (!connection.Filter.Allows(frame)) continue;
-            await connection.SendReplayAsync(frame, ct);
-            count++;
+            if (connection.Filter.Allows(frame) && await connection.SendReplayAsync(frame, ct)) count++;
         }
         Complete(connection, afterSeq, Math.Max(afterSeq, recentLastSeq), count);
         return true;
     }
 
-    private static void Complete(StreamConnection connection, long afterSeq, long cursor, int count)
+    private void Complete(StreamConnection connection, long afterSeq, long cursor, int count)
     {
-        connection.Send(OutboundFrame.Control(new ReplayCompleteMessage(afterSeq, Math.Max(cursor, afterSeq), count), ProtocolJson.Default.ReplayCompleteMessage));
+        connection.Send(OutboundFrame.Control(new ReplayCompleteMessage(afterSeq, Math.Max(cursor, afterSeq), count) { Epoch = feed.Epoch },
+            ProtocolJson.Default.ReplayCompleteMessage));
         connection.GoLive(cursor);
     }
 }

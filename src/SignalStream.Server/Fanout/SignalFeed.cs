@@ -26,10 +26,14 @@ public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, I
 
     public long LastSeq => Interlocked.Read(ref _last);
 
-    public void StartAt(long lastSeq)
+    /// <summary>The identity of the history this node follows (read from the store at start; every node reads the same).</summary>
+    public string Epoch { get; private set; } = "";
+
+    public void StartAt(HistoryBounds history)
     {
-        Interlocked.Exchange(ref _last, lastSeq);
-        hub.StartAt(lastSeq);
+        Epoch = history.Epoch;
+        Interlocked.Exchange(ref _last, history.LastSeq);
+        hub.StartAt(history.LastSeq);
     }
 
     /// <summary>Broadcasts <paramref name="signal"/> after anything before it; drops it if already broadcast.</summary>

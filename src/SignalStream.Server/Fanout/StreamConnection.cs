@@ -28,7 +28,7 @@ public sealed class StreamConnection
     private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile ConnectionFilter _filter;
     private List<OutboundFrame>? _pending = [];
-    private long _lastQueuedSeq;
+    private long _lastQueuedSeq; // the newest signal queued here, live or replayed: nothing at or below it is queued again
     private WebSocket? _socket;
     private IStreamTransport? _transport;
     private CancellationTokenRegistration _abortTransport;
@@ -122,8 +122,12 @@ public sealed class StreamConnection
         if (send) SendQueued();
     }
 
-    /// <summary>Queues a replayed frame, waiting for room: replay runs on the connection's own task.</summary>
-    public async ValueTask SendReplayAsync(OutboundFrame frame, CancellationToken ct)
+    /// <summary>
+    /// Queues a replayed frame, waiting for room: replay runs on the connection's own task. False,
+    /// and nothing sent, for a frame at or below the newest one this connection already queued: a
+    /// <c>resume</c> on a socket that has been live never repeats what it got.
+    /// </summary>
+    public async ValueTask<bool> SendReplayAsync(OutboundFrame frame, CancellationToken ct)
     {
         while (true)
         {
@@ -131,7 +135,7 @@ public sealed class StreamConnection
             bool send;
             lock (_sync)
             {
-                if (IsClosing) return;
+                if (IsClosing || frame.Seq <= _lastQueuedSeq) return false;
                 if (_queue.Count >= _queueCapacity)
                 {
                     room = (_roomForReplay ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
@@ -140,13 +144,13 @@ public sealed class StreamConnection
                 else
                 {
                     _queue.Enqueue(new Outbound(frame, Live: false));
-                    _lastQueuedSeq = Math.Max(_lastQueuedSeq, frame.Seq);
+                    _lastQueuedSeq = frame.Seq;
                     room = Task.CompletedTask;
                     send = ClaimSender();
                 }
             }
             if (send) SendQueued();
-            if (room.IsCompleted) return;
+            if (room.IsCompleted) return true;
             await room.WaitAsync(ct);
         }
     }

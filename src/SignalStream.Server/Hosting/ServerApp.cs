@@ -170,7 +170,7 @@ public static class ServerApp
         _ = services.GetRequiredService<Secrets>(); // generate and print keys before anything else
         var store = services.GetRequiredService<ISignalStore>();
         await store.InitializeAsync(CancellationToken.None);
-        services.GetRequiredService<SignalFeed>().StartAt((await store.GetBoundsAsync(CancellationToken.None)).LastSeq);
+        services.GetRequiredService<SignalFeed>().StartAt(await store.GetBoundsAsync(CancellationToken.None));
         if (services.GetService<DemoSeeder>() is { } demo) await demo.SeedAsync(console, CancellationToken.None);
         else if (await services.GetRequiredService<IUserStore>().GetVersionAsync(CancellationToken.None) == 0)
             services.GetRequiredService<ILogger<IUserStore>>().NoUsersYet(Protocol.Paths.AdminUsers);

@@ -9,7 +9,7 @@ using SignalStream.Server.Users;
 namespace SignalStream.Server.Polling;
 
 /// <summary>
-/// <c>GET /api/v1/signals</c>, the polling path: <c>{"signals":[...],"last_seq":N}</c>, tier-filtered
+/// <c>GET /api/v1/signals</c>, the polling path: <c>{"signals":[...],"last_seq":N,"oldest_seq":M,"epoch":E}</c>, tier-filtered
 /// in the query itself. Stored JSON is copied into the answer as it is, never re-serialized.
 /// </summary>
 public static class SignalsEndpoint
@@ -62,6 +62,7 @@ public static class SignalsEndpoint
         writer.WriteEndArray();
         writer.WriteNumber("last_seq", Math.Max(bounds.LastSeq, hub.LastSeq));
         writer.WriteNumber("oldest_seq", bounds.OldestSeq);
+        writer.WriteString("epoch", bounds.Epoch);
         writer.WriteEndObject();
         await writer.FlushAsync(context.RequestAborted);
     }

@@ -8,8 +8,11 @@ public sealed record StoredSignal(long Seq, string Id, Tier MinTier, string Symb
 /// <summary>The result of an append: the stored signal, and whether (source, external_id) was already there.</summary>
 public sealed record AppendResult(StoredSignal Signal, bool Duplicate);
 
-/// <summary>Oldest and newest seq in history (both 0 when empty).</summary>
-public readonly record struct HistoryBounds(long OldestSeq, long LastSeq);
+/// <summary>
+/// Oldest and newest seq in history (oldest is last + 1 when empty), and the history's identity: an
+/// opaque epoch created with the history and kept with it. A seq means something only within its epoch.
+/// </summary>
+public readonly record struct HistoryBounds(long OldestSeq, long LastSeq, string Epoch);
 
 /// <summary>
 /// The signal history. Guarantees every implementation keeps (tests/SignalStream.Server.Tests/Storage
@@ -20,6 +23,8 @@ public readonly record struct HistoryBounds(long OldestSeq, long LastSeq);
 /// <item>seq grows with every stored signal; a reader never sees seq N+k committed without N before it
 ///   (appends are serialized, so commit order is seq order).</item>
 /// <item>History keeps at least the newest <c>HistoryLimit</c> signals.</item>
+/// <item>A history has one epoch, created with it (a new database) and kept with it: every node, and
+///   every start, reads the same one.</item>
 /// </list>
 /// Any storage failure surfaces as an exception; nothing is half-stored.
 /// </summary>

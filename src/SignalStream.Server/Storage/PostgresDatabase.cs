@@ -38,6 +38,11 @@ public sealed class PostgresDatabase : IStorageHealth, IAsyncDisposable
         CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL);
         INSERT INTO counters (name, value) VALUES ('signal_seq', 0), ('user_version', 0) ON CONFLICT DO NOTHING;
         """,
+        // 2: the history's identity, created with it and shared by every node (see HistoryBounds.Epoch).
+        """
+        CREATE TABLE IF NOT EXISTS history (id SMALLINT PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL);
+        INSERT INTO history (id, epoch) VALUES (1, @epoch) ON CONFLICT DO NOTHING;
+        """,
     ];
 
     public PostgresDatabase(IOptions<StorageOptions> options)
@@ -67,7 +72,7 @@ public sealed class PostgresDatabase : IStorageHealth, IAsyncDisposable
         var current = await connection.ExecuteScalarAsync<int?>("SELECT MAX(version) FROM schema_version", transaction: tx) ?? 0;
         for (var version = current; version < Migrations.Length; version++)
         {
-            await connection.ExecuteAsync(Migrations[version], transaction: tx);
+            await connection.ExecuteAsync(Migrations[version], new { epoch = Ids.New() }, tx);
             await connection.ExecuteAsync("INSERT INTO schema_version (version) VALUES (@v)", new { v = version + 1 }, tx);
         }
         await tx.CommitAsync(ct);

@@ -55,8 +55,8 @@ public sealed class PostgresSignalStore(PostgresDatabase db) : ISignalStore
     public async Task<HistoryBounds> GetBoundsAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenAsync(ct);
-        var (last, oldest) = await connection.QuerySingleAsync<(long, long?)>(
-            "SELECT (SELECT value FROM counters WHERE name = 'signal_seq'), (SELECT MIN(seq) FROM signals)");
-        return new HistoryBounds(oldest ?? last + 1, last);
+        var (last, oldest, epoch) = await connection.QuerySingleAsync<(long, long?, string)>(
+            "SELECT (SELECT value FROM counters WHERE name = 'signal_seq'), (SELECT MIN(seq) FROM signals), (SELECT epoch FROM history)");
+        return new HistoryBounds(oldest ?? last + 1, last, epoch);
     }
 }

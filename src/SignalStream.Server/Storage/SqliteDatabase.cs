@@ -8,7 +8,6 @@ namespace SignalStream.Server.Storage;
 /// <summary>The embedded default: one SQLite file in WAL mode, schema created or migrated at start.</summary>
 public sealed class SqliteDatabase : IStorageHealth
 {
-    private const int SchemaVersion = 1;
     private const long FullSync = 2;
 
     private static readonly string[] Migrations =
@@ -33,6 +32,11 @@ public sealed class SqliteDatabase : IStorageHealth
             min_tier INTEGER NOT NULL,
             payload TEXT NOT NULL,
             UNIQUE (source, external_id));
+        """,
+        // 2: the history's identity, created with it (see HistoryBounds.Epoch).
+        """
+        CREATE TABLE history (id INTEGER PRIMARY KEY CHECK (id = 1), epoch TEXT NOT NULL);
+        INSERT INTO history (id, epoch) VALUES (1, @epoch);
         """,
     ];
 
@@ -71,10 +75,10 @@ public sealed class SqliteDatabase : IStorageHealth
         if (await connection.ExecuteScalarAsync<long>("PRAGMA synchronous;") < FullSync)
             throw new InvalidOperationException("This SQLite build does not default to synchronous=FULL; signals would not be durable before broadcast.");
         var current = await connection.ExecuteScalarAsync<long>("PRAGMA user_version;");
-        for (var version = (int)current; version < SchemaVersion; version++)
+        for (var version = (int)current; version < Migrations.Length; version++)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
-            await connection.ExecuteAsync(Migrations[version], transaction: tx);
+            await connection.ExecuteAsync(Migrations[version], new { epoch = Ids.New() }, tx);
             await connection.ExecuteAsync($"PRAGMA user_version={version + 1};", transaction: tx);
             await tx.CommitAsync(ct);
         }

@@ -58,6 +58,7 @@ public sealed class SqliteSignalStore(SqliteDatabase db) : ISignalStore
         // sqlite_sequence remembers the last seq even when history was trimmed to nothing.
         var last = await connection.ExecuteScalarAsync<long?>("SELECT seq FROM sqlite_sequence WHERE name = 'signals'") ?? 0;
         var oldest = await connection.ExecuteScalarAsync<long?>("SELECT MIN(seq) FROM signals") ?? last + 1;
-        return new HistoryBounds(oldest, last);
+        var epoch = await connection.ExecuteScalarAsync<string>("SELECT epoch FROM history");
+        return new HistoryBounds(oldest, last, epoch!);
     }
 }

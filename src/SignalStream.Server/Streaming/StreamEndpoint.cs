@@ -106,6 +106,7 @@ public sealed class StreamEndpoint(
         long afterSeq = -1;
         if (query.TryGetValue("after_seq", out var afterText) && (!long.TryParse(afterText, out afterSeq) || afterSeq < 0))
             return Refuse(StatusCodes.Status400BadRequest, "Invalid after_seq", "after_seq must be a non-negative integer.");
+        var epoch = query.TryGetValue("epoch", out var epochText) ? epochText.ToString() : null;
         string[]? symbols = null;
         if (query.TryGetValue("symbols", out var symbolText))
         {
@@ -125,7 +126,7 @@ public sealed class StreamEndpoint(
             await limiter.ReleaseAsync(user.Id);
             return entry == HubEntry.AtCapacity ? AtCapacity() : TooManyConnections(perUser);
         }
-        return new Admission(new AdmittedStream(connection, user, lastSeq, afterSeq), null);
+        return new Admission(new AdmittedStream(connection, user, lastSeq, afterSeq, epoch), null);
     }
 
     private static Admission Refuse(int status, string title, string detail, int retryAfterSeconds = 0) =>

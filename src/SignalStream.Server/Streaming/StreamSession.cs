@@ -25,6 +25,7 @@ public sealed class StreamSession(
     TokenService tokens,
     UserDirectory users,
     Replay replay,
+    SignalFeed feed,
     ServerMetrics metrics,
     CloseLog closeLog,
     TimeProvider time,
@@ -36,7 +37,7 @@ public sealed class StreamSession(
     public async Task RunAsync(AdmittedStream admitted, IStreamTransport transport)
     {
         var options = wsOptions.Value;
-        var (connection, user, lastSeq, afterSeq) = admitted;
+        var (connection, user, lastSeq, afterSeq, epoch) = admitted;
         try
         {
             // A slow reader's backlog belongs in its bounded queue, not in an autotuned kernel buffer (SendBufferBytes).
@@ -51,12 +52,12 @@ public sealed class StreamSession(
             logger.ConnectionOpened(connection.Id, connection.UserId, connection.Tier.ToWire(), transport.Path);
             var brokeRule = false;
             connection.Send(OutboundFrame.Control(
-                new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()),
+                new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()) { Epoch = feed.Epoch },
                 ProtocolJson.Default.WelcomeMessage));
             try
             {
-                if (afterSeq >= 0) await ReplayAsync(connection, afterSeq);
-                else connection.GoLive(lastSeq);
+                if (afterSeq >= 0) await ReplayAsync(connection, afterSeq, epoch);
+                else connection.GoLive(0); // the hub offers only seqs above lastSeq; nothing was sent yet, so a later resume may still replay up to it
                 await ReceiveAsync(socket, connection, options);
             }
             catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
@@ -88,11 +89,11 @@ public sealed class StreamSession(
         }
     }
 
-    private async Task ReplayAsync(StreamConnection connection, long afterSeq)
+    private async Task ReplayAsync(StreamConnection connection, long afterSeq, string? epoch)
     {
         try
         {
-            await replay.RunAsync(connection, afterSeq, connection.Aborted);
+            await replay.RunAsync(connection, afterSeq, epoch, connection.Aborted);
         }
         catch (Exception e) when (Problems.IsOutage(e))
         {
@@ -195,7 +196,7 @@ public sealed class StreamSession(
                 else connection.ChangeSymbols(symbols);
                 break;
             case MessageTypes.Resume when message.AfterSeq is >= 0:
-                await ReplayAsync(connection, message.AfterSeq.Value);
+                await ReplayAsync(connection, message.AfterSeq.Value, message.Epoch);
                 break;
             case MessageTypes.Refresh when !string.IsNullOrEmpty(message.Token):
                 await RefreshAsync(connection, message.Token, budget);

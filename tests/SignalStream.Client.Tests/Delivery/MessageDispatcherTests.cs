@@ -15,7 +15,7 @@ public sealed class MessageDispatcherTests
     private ClientPieces _pieces = new();
 
     private MessageDispatcher Dispatcher(int pageSize = 500) =>
-        new(_pieces.Delivery, new RestCatchUp(_list, _pieces.Resume, _pieces.Delivery, pageSize), _pieces.Resume, _pieces.Status, _pieces.Events, _pieces.Log);
+        new(_pieces.Delivery, new RestCatchUp(_list, _pieces.Resume, _pieces.Delivery, pageSize, _pieces.Log), _pieces.Resume, _pieces.Status, _pieces.Events, _pieces.Log);
 
     private Task SendAsync(MessageDispatcher dispatcher, string json) =>
         dispatcher.DispatchAsync(WebSocketMessageType.Text, Encoding.UTF8.GetBytes(json), _session, CancellationToken.None);
@@ -79,6 +79,37 @@ public sealed class MessageDispatcherTests
         Assert.Equal(3, _session.AliveMarks);
         var resumed = Assert.Single(_pieces.Resumes);
         Assert.Equal((ResumeSource.Rest, 0L, 5, 5L), (resumed.Source, resumed.AfterSeq, resumed.Count, resumed.LastSeq));
+    }
+
+    [Theory]
+    [InlineData("epoch_changed", "epoch-1", 2)] // the server was reset: another history, already past 2
+    [InlineData("ahead_of_history", "epoch-0", 2)] // the same epoch, restored from a backup: history ends before our seq
+    public async Task ResyncRequired_ForAnotherHistory_ForgetsThePosition_AndDeliversThatHistoryFromItsStart(string reason, string epoch, long historyLast)
+    {
+        _pieces = new ClientPieces(afterSeq: 5, epoch: "epoch-0");
+        _list.Epoch = epoch;
+        _list.Add(1, 2);
+        var dispatcher = Dispatcher();
+        await SendAsync(dispatcher, $$"""{"type":"resync_required","reason":"{{reason}}","epoch":"{{epoch}}","oldest_seq":1,"last_seq":{{historyLast}}}""");
+        await SendAsync(dispatcher, Signal(3)); // live after the resync
+
+        Assert.Equal([1, 2, 3], _pieces.Delivered); // without the reset, 1..3 would be dropped as already seen
+        Assert.Equal(epoch, _pieces.Resume.Epoch);
+        Assert.Equal(1, _pieces.Log.Count("HistoryChanged"));
+    }
+
+    [Fact]
+    public async Task Welcome_TeachesTheEpoch_AndResyncInTheSameHistoryKeepsThePosition()
+    {
+        _pieces = new ClientPieces(afterSeq: 3);
+        var dispatcher = Dispatcher();
+        await SendAsync(dispatcher, JsonSerializer.Serialize(new WelcomeMessage("c1", "u1", Tier.Starter, 9, 1000, DateTimeOffset.UnixEpoch) { Epoch = "epoch-1" }, ProtocolJson.Default.WelcomeMessage));
+        Assert.Equal("epoch-1", _pieces.Resume.Epoch);
+
+        _list.Add(2, 3, 4);
+        await SendAsync(dispatcher, """{"type":"resync_required","reason":"history_truncated","epoch":"epoch-1","oldest_seq":2,"last_seq":4}""");
+        Assert.Equal([4], _pieces.Delivered);
+        Assert.Equal(0, _pieces.Log.Count("HistoryChanged"));
     }
 
     [Fact]

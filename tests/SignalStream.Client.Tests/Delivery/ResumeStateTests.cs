@@ -73,4 +73,27 @@ public class ResumeStateTests
         var delivered = arrivals.Where(resume.TryAccept).ToArray();
         Assert.Equal([1, 2, 3, 4, 5, 6, 7, 8, 9], delivered);
     }
+
+    [Fact]
+    public void TryRebase_TheSameHistory_KeepsThePosition_AndLearnsAnUnknownEpoch()
+    {
+        var resume = new ResumeState(5);
+        Assert.False(resume.TryRebase("e1", 9));
+        Assert.Equal("e1", resume.Epoch);
+        Assert.False(resume.TryRebase("e1", 5));
+        Assert.Equal(5, resume.LastSeq);
+    }
+
+    [Theory]
+    [InlineData("e2", 9)] // another epoch
+    [InlineData("e1", 4)] // the same epoch, but its history ends before our position
+    [InlineData(null, 4)] // a server that does not say its epoch: the seq alone shows it
+    public void TryRebase_AnotherHistory_StartsAgainFromItsBeginning(string? epoch, long lastSeq)
+    {
+        var resume = new ResumeState(5, "e1");
+        Assert.True(resume.TryRebase(epoch, lastSeq));
+        Assert.Equal(0, resume.LastSeq);
+        Assert.Equal(epoch ?? "e1", resume.Epoch);
+        Assert.True(resume.TryAccept(1));
+    }
 }

@@ -9,11 +9,11 @@ namespace SignalStream.Client.Tests.Infrastructure;
 /// </summary>
 internal sealed class ClientPieces
 {
-    public ClientPieces(long? afterSeq = 0, IEnumerable<string>? symbols = null, int readerCapacity = 100, TimeProvider? time = null)
+    public ClientPieces(long? afterSeq = 0, IEnumerable<string>? symbols = null, int readerCapacity = 100, TimeProvider? time = null, string? epoch = null)
     {
         Time = time ?? TimeProvider.System;
         Events = new ClientEvents(this, Log);
-        Resume = new ResumeState(afterSeq);
+        Resume = new ResumeState(afterSeq, epoch);
         Symbols = new SymbolFilter(symbols);
         Status = new ConnectionStatus(Events, Resume, Time, Log);
         Delivery = new SignalDelivery(Resume, Symbols, Events, readerCapacity, Log);

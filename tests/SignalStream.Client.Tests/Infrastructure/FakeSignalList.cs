@@ -19,6 +19,9 @@ internal sealed class FakeSignalList : ISignalList
     /// <summary>The next request (from the start), waiting for it if need be.</summary>
     public async Task<(long? AfterSeq, int Limit)> NextRequestAsync() => await _requests.Reader.ReadAsync().AsTask().WaitAsync(TestTimeouts.Default);
 
+    /// <summary>The history's identity, as the server's list carries it.</summary>
+    public string? Epoch { get; set; } = "epoch-1";
+
     /// <summary>Thrown by the next requests while set.</summary>
     public Exception? Failure { get; set; }
 
@@ -39,6 +42,6 @@ internal sealed class FakeSignalList : ISignalList
         var page = afterSeq is { } after
             ? all.Where(s => s.Seq > after).Take(limit).ToArray()
             : all.AsEnumerable().Reverse().Take(limit).ToArray();
-        return Task.FromResult(new SignalPage(page, lastSeq));
+        return Task.FromResult(new SignalPage(page, lastSeq) { Epoch = Epoch });
     }
 }

@@ -29,6 +29,9 @@ public sealed class TcpProxy : IAsyncDisposable
 
     public int Accepted => Volatile.Read(ref _accepted);
 
+    /// <summary>While set, new connections are reset at once (a partition): the client keeps retrying, and gets nowhere.</summary>
+    public bool RefuseNew { get; set; }
+
     /// <summary>Resets every open connection (RST, no WebSocket close frame).</summary>
     public void DropAll()
     {
@@ -68,6 +71,8 @@ public sealed class TcpProxy : IAsyncDisposable
                 var upstream = new TcpClient();
                 try
                 {
+                    if (RefuseNew)
+                        throw new SocketException((int)SocketError.ConnectionRefused);
                     await upstream.ConnectAsync(IPAddress.Loopback, _targetPort, _stop.Token);
                 }
                 catch (SocketException)

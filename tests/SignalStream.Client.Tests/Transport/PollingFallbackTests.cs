@@ -19,7 +19,7 @@ public sealed class PollingFallbackTests
     public PollingFallbackTests() => _pieces = new ClientPieces(afterSeq: 0, time: _time);
 
     private PollingFallback Fallback() =>
-        new(new RestCatchUp(_list, _pieces.Resume, _pieces.Delivery, 500), _pieces.Resume, _pieces.Status, Interval, _time, _pieces.Log);
+        new(new RestCatchUp(_list, _pieces.Resume, _pieces.Delivery, 500, _pieces.Log), _pieces.Resume, _pieces.Status, Interval, _time, _pieces.Log);
 
     [Fact]
     public async Task PollUntilAsync_PollsAtOnceAndEveryInterval_UntilTheSocketIsDue()

@@ -50,7 +50,7 @@ public sealed class SignalFeedSpecTests : IAsyncLifetime
         var hub = new RecordingFanout();
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var feed = new SignalFeed(_store, here, hub, new RecentFrames(1024), new ServerMetrics(), clock, NullLogger<SignalFeed>.Instance);
-        feed.StartAt(0);
+        feed.StartAt(await _store.GetBoundsAsync(default));
         await feed.StartAsync(default);
         try
         {

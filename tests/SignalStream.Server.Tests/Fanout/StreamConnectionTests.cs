@@ -35,6 +35,22 @@ public sealed class StreamConnectionTests
     }
 
     [Fact]
+    public async Task SendReplay_NothingAtOrBelowWhatTheConnectionAlreadyQueued()
+    {
+        var connection = Connection();
+        connection.GoLive(0);
+        connection.Offer(Frame(4));
+        connection.Offer(Frame(5));
+
+        connection.HoldLive(); // a resume on a socket that has been live
+        Assert.False(await connection.SendReplayAsync(Frame(3), default));
+        Assert.False(await connection.SendReplayAsync(Frame(5), default));
+        Assert.True(await connection.SendReplayAsync(Frame(6), default));
+        connection.GoLive(sentUpTo: 6);
+        Assert.Equal(3, connection.QueueDepth); // 4 and 5 live, 6 replayed: each once
+    }
+
+    [Fact]
     public void Offer_FilteredByTierAndSymbol()
     {
         var connection = Connection(Tier.Professional, symbols: ["eth-usd"]);

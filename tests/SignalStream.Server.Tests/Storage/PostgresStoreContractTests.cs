@@ -17,9 +17,17 @@ public sealed class PostgresStoreContractTests : StoreContractTests
 
     protected override Task<(ISignalStore, IUserStore)> OpenAsync()
     {
-        var db = new PostgresDatabase(Options.Create(new StorageOptions { Provider = "postgres", ConnectionString = _connectionString, HistoryLimit = HistoryLimit }));
-        _databases.Add(db);
+        var db = Open(_connectionString);
         return Task.FromResult<(ISignalStore, IUserStore)>((new PostgresSignalStore(db), new PostgresUserStore(db)));
+    }
+
+    protected override async Task<ISignalStore> OpenNewDatabaseAsync() => new PostgresSignalStore(Open(await Postgres.CreateDatabaseAsync()));
+
+    private PostgresDatabase Open(string connectionString)
+    {
+        var db = new PostgresDatabase(Options.Create(new StorageOptions { Provider = "postgres", ConnectionString = connectionString, HistoryLimit = HistoryLimit }));
+        _databases.Add(db);
+        return db;
     }
 
     public override async Task DisposeAsync()

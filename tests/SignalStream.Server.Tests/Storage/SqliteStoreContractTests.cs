@@ -11,9 +11,15 @@ public sealed class SqliteStoreContractTests : StoreContractTests
 
     protected override Task<(ISignalStore, IUserStore)> OpenAsync()
     {
-        _db = new SqliteDatabase(Options.Create(new StorageOptions { HistoryLimit = HistoryLimit }), Options.Create(new DataOptions { Directory = _directory }));
+        _db = Open(_directory);
         return Task.FromResult<(ISignalStore, IUserStore)>((new SqliteSignalStore(_db), new SqliteUserStore(_db, new FakeTimeProvider())));
     }
+
+    protected override Task<ISignalStore> OpenNewDatabaseAsync() =>
+        Task.FromResult<ISignalStore>(new SqliteSignalStore(Open(Path.Combine(_directory, "reset"))));
+
+    private static SqliteDatabase Open(string directory) =>
+        new(Options.Create(new StorageOptions { HistoryLimit = HistoryLimit }), Options.Create(new DataOptions { Directory = directory }));
 
     [Fact]
     public async Task EveryConnection_CommitsDurably_InWalMode()

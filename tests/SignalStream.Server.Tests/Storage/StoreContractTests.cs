@@ -17,6 +17,9 @@ public abstract class StoreContractTests : IAsyncLifetime
     /// <summary>Creates a second store over the same database: another node.</summary>
     protected abstract Task<(ISignalStore Signals, IUserStore Users)> OpenAsync();
 
+    /// <summary>Creates a store over a new, empty database: a reset.</summary>
+    protected abstract Task<ISignalStore> OpenNewDatabaseAsync();
+
     public virtual async Task InitializeAsync()
     {
         (Signals, Users) = await OpenAsync();
@@ -71,13 +74,37 @@ public abstract class StoreContractTests : IAsyncLifetime
     [Fact]
     public async Task History_KeepsTheNewestLimit_BoundsReportTheTrim()
     {
-        Assert.Equal(new HistoryBounds(1, 0), await Signals.GetBoundsAsync(default));
+        var empty = await Signals.GetBoundsAsync(default);
+        Assert.Equal((1, 0), (empty.OldestSeq, empty.LastSeq));
         var seqs = new List<long>();
         for (var i = 0; i < HistoryLimit + 3; i++) seqs.Add((await Append(Signals, $"h{i}")).Signal.Seq);
         var bounds = await Signals.GetBoundsAsync(default);
         Assert.Equal(seqs[^1], bounds.LastSeq);
         Assert.Equal(seqs[^HistoryLimit], bounds.OldestSeq);
         Assert.Equal(HistoryLimit, (await Signals.ReadAfterAsync(0, Tier.Institutional, 100, false, default)).Count);
+    }
+
+    [Fact]
+    public async Task Epoch_IsCreatedWithTheHistory_KeptByEveryNodeAndStart_ANewDatabaseHasAnother()
+    {
+        var epoch = (await Signals.GetBoundsAsync(default)).Epoch;
+        Assert.False(string.IsNullOrEmpty(epoch));
+        await Append(Signals, "e1");
+
+        // Another node (or a restart) over the same database runs the migrations again and keeps it.
+        var (otherNode, _) = await OpenAsync();
+        await otherNode.InitializeAsync(default);
+        await Append(otherNode, "e2");
+        Assert.Equal(epoch, (await otherNode.GetBoundsAsync(default)).Epoch);
+        Assert.Equal(epoch, (await Signals.GetBoundsAsync(default)).Epoch);
+
+        // A new database is a new history: its seqs start again, under another epoch.
+        var reset = await OpenNewDatabaseAsync();
+        await reset.InitializeAsync(default);
+        var fresh = await reset.GetBoundsAsync(default);
+        Assert.Equal(0, fresh.LastSeq);
+        Assert.False(string.IsNullOrEmpty(fresh.Epoch));
+        Assert.NotEqual(epoch, fresh.Epoch);
     }
 
     [Fact]

@@ -161,11 +161,10 @@ public sealed class StreamTests : IAsyncLifetime
     public async Task Resume_MidStream_ReplaysAfterTheGivenSeq()
     {
         var user = await _server.CreateUserAsync(Tier.Starter);
-        var (socket, _) = await _server.ConnectWelcomedAsync(user.Token);
-        await using var _s = socket;
         var a = await _server.PublishAsync();
         var b = await _server.PublishAsync();
-        await socket.ReceiveSignalsAsync(2);
+        var (socket, _) = await _server.ConnectWelcomedAsync(user.Token); // live from b: it got neither
+        await using var _s = socket;
 
         await socket.SendAsync(new { type = "resume", after_seq = a });
         Assert.Equal(b, (await socket.ExpectAsync(MessageTypes.Signal)).Seq);

@@ -425,6 +425,37 @@ describe('storage', () => {
     expect(storage.getItem('k')).toBe('6');
   });
 
+  it('resumes with the epoch, and starts over when the store was wiped under it, even past the old seq', async () => {
+    const storage = new MemoryStorage();
+    const api = new FakeApi();
+    api.epoch = 'e1';
+    api.add(...Array.from({ length: 20 }, (_, i) => i + 1));
+    const h = await started({ storageKey: 'k' }, api, storage);
+    FakeWebSocket.last.accept(20, { epoch: 'e1' });
+    let resets = 0;
+    h.socket.on('reset', () => resets++);
+
+    // The operator wipes the store and restarts the server; 25 new signals arrive before the page reconnects.
+    FakeWebSocket.last.serverClose(1006);
+    api.signals = [];
+    api.epoch = 'e2';
+    api.add(...Array.from({ length: 25 }, (_, i) => i + 1));
+    await vi.advanceTimersByTimeAsync(1500);
+    await flush();
+    const ws = FakeWebSocket.last;
+    expect([ws.param('after_seq'), ws.param('epoch')]).toEqual(['20', 'e1']);
+    ws.accept(25, { epoch: 'e2' });
+    ws.receive({ type: 'resync_required', reason: 'epoch_changed', epoch: 'e2', oldest_seq: 1, last_seq: 25 });
+    await flush();
+    ws.sendSignal(26);
+
+    expect(resets).toBe(1);
+    expect(h.snapshots.at(-1)?.map((s) => s.seq)).toEqual([25, 24, 23, 22, 21, 20, 19, 18, 17, 16]); // the new history, reloaded
+    expect(h.delivered.at(-1)).toEqual({ seq: 26, origin: 'live' });
+    expect(h.socket.lastSeq).toBe(26);
+    expect(storage.getItem('k:epoch')).toBe('e2');
+  });
+
   it('starts over when the server has a shorter history than the stored seq (new database)', async () => {
     const storage = new MemoryStorage();
     storage.setItem('k', '900');

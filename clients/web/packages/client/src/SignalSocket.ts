@@ -25,6 +25,7 @@ import { TransportFallback } from './transport';
 import type {
   ClientMessage,
   ConnectionStatus,
+  ResyncRequiredMessage,
   ServerMessage,
   Signal,
   SignalOrigin,
@@ -231,6 +232,8 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
     const url = new URL(toWsUrl(this.apiUrl));
     const after = this.resume.lastSeq;
     if (after !== null) url.searchParams.set('after_seq', String(after));
+    const epoch = this.resume.epoch;
+    if (after !== null && epoch !== null) url.searchParams.set('epoch', epoch);
     if (this.symbolFilter.length > 0) url.searchParams.set('symbols', this.symbolFilter.join(','));
     const ticket = await this.fetchTicket(token);
     if (ticket !== null) url.searchParams.set('ticket', ticket);
@@ -272,7 +275,7 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
         if (this.resyncBuffer) this.resyncBuffer.push(signal);
         else this.deliver(signal, signal.seq <= this.welcomeLastSeq ? 'replay' : 'live');
       },
-      resyncRequired: () => void this.resync(),
+      resyncRequired: (msg) => this.onResyncRequired(msg),
       tierChanged: (tier) => {
         this.currentTier = tier;
         this.emit('tier', tier);
@@ -289,7 +292,7 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
     this.currentTier = msg.tier ?? this.currentTier;
     const serverTime = Date.parse(msg.server_time);
     if (Number.isFinite(serverTime)) this.serverClockOffset = serverTime - this.now();
-    const reset = this.resume.observeHead(this.welcomeLastSeq) === 'reset';
+    const reset = this.resume.observeHead(this.welcomeLastSeq, msg.epoch) === 'reset';
     this.transport.socketConnected();
     // Queued messages go first, so anything sent from a status listener comes after them.
     for (const m of this.outbox.drain()) this.loop.send(JSON.stringify(m));
@@ -301,6 +304,15 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
   /** Emits a signal unless its seq was already seen. */
   private deliver(signal: Signal, origin: SignalOrigin): void {
     if (this.resume.accept(signal.seq)) this.emit('signal', signal, { origin, receivedAtLocal: this.now() });
+  }
+
+  /**
+   * Another history (a reset or restored database): forget what was seen and reload the snapshot;
+   * then, or when history just cannot fill the gap, read it from the REST list.
+   */
+  private onResyncRequired(msg: ResyncRequiredMessage): void {
+    if (typeof msg.last_seq === 'number' && this.resume.observeHead(msg.last_seq, msg.epoch) === 'reset') void this.reloadSnapshot();
+    void this.resync();
   }
 
   /** The server's history cannot fill the gap: read it from the REST list, holding live signals back. */

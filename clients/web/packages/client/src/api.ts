@@ -127,5 +127,5 @@ export async function listSignals(opts: ApiOptions, token: string, q: ListSignal
     'Loading signals',
   );
   if (Array.isArray(body)) return { signals: body };
-  return { signals: Array.isArray(body.signals) ? body.signals : [], last_seq: body.last_seq };
+  return { signals: Array.isArray(body.signals) ? body.signals : [], last_seq: body.last_seq, epoch: body.epoch };
 }

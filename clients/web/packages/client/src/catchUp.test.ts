@@ -41,6 +41,17 @@ describe('catchUpOverRest', () => {
     expect(resume.lastSeq).toBe(25);
   });
 
+  it('stops at a page from another history, starting over at its head', async () => {
+    const resume = resumeAt(10);
+    resume.observeHead(10, 'e1');
+    const delivered: number[] = [];
+    const fetchPage = vi.fn(async (): Promise<SignalPage> => ({ signals: [makeSignal(11), makeSignal(12)], last_seq: 30, epoch: 'e2' }));
+    await catchUpOverRest({ resume, fetchPage, deliver: (s) => delivered.push(s.seq), stillWanted: () => true });
+    expect(delivered).toEqual([]); // seqs 11 and 12 of another history are not what follows 10
+    expect(resume.lastSeq).toBe(30);
+    expect(resume.epoch).toBe('e2');
+  });
+
   it('skips what was already delivered', async () => {
     const resume = resumeAt(0);
     resume.remember(2);

@@ -63,6 +63,28 @@ describe('ResumeState', () => {
     expect(state.accept(901)).toBe(true); // forgotten with the old history
   });
 
+  it('resets when the server names another history, even a longer one (a wiped store, refilled)', () => {
+    const { state, storage, onReset } = create('20');
+    expect(state.observeHead(30, 'e1')).toBe('unchanged'); // learns the epoch
+    expect(storage.getItem(`${KEY}:epoch`)).toBe('e1');
+    state.remember(21);
+    expect(state.observeHead(25, 'e2')).toBe('reset');
+    expect(onReset).toHaveBeenCalledOnce();
+    expect(state.epoch).toBe('e2');
+    expect(state.lastSeq).toBe(25);
+    expect(state.observeHead(26, 'e2')).toBe('unchanged');
+    expect(state.observeHead(27)).toBe('unchanged'); // a server that does not say its epoch
+  });
+
+  it('keeps the epoch with the stored seq, and forgets both on clear', () => {
+    const { state, storage } = create('5');
+    state.observeHead(9, 'e1');
+    expect(new ResumeState({ storage, storageKey: KEY }).epoch).toBe('e1');
+    state.clear();
+    expect(storage.getItem(`${KEY}:epoch`)).toBeNull();
+    expect(state.epoch).toBeNull();
+  });
+
   it('forgets everything on clear', () => {
     const { state, storage } = create('5');
     state.clear();

@@ -1,7 +1,8 @@
 /**
- * Resume and de-duplication state: the last seq seen (kept in storage so a reloaded page catches
- * up), the seqs already shown, and what to do when the server's history does not match them.
- * Every decision about "have we seen this?" and "where do we resume?" is made here.
+ * Resume and de-duplication state: the last seq seen and the history (epoch) it counts in (both kept
+ * in storage so a reloaded page catches up), the seqs already shown, and what to do when the
+ * server's history does not match them. Every decision about "have we seen this?" and "where do we
+ * resume?" is made here.
  */
 import type { StorageLike } from './options';
 
@@ -12,7 +13,10 @@ const SEEN_LIMIT = 5000;
 export type HeadChange =
   /** Nothing was known: the resume point starts at the server's head. */
   | 'started'
-  /** The server's history is shorter than what was seen (a new database): everything known is stale. */
+  /**
+   * The server holds another history (another epoch, or one shorter than what was seen: a reset or
+   * restored database): everything known is stale.
+   */
   | 'reset'
   | 'unchanged';
 
@@ -25,6 +29,7 @@ export interface ResumeStateOptions {
 
 export class ResumeState {
   private seq: number | null;
+  private historyEpoch: string | null;
   private readonly seen = new Set<number>();
   private readonly storage: StorageLike | null;
   private readonly storageKey: string;
@@ -35,11 +40,17 @@ export class ResumeState {
     this.storageKey = options.storageKey;
     this.onReset = options.onReset ?? (() => {});
     this.seq = this.readStored();
+    this.historyEpoch = this.seq === null ? null : this.read(this.epochKey);
   }
 
   /** The resume point (`after_seq`): the last seq seen, or null before anything is known. */
   get lastSeq(): number | null {
     return this.seq;
+  }
+
+  /** The history `lastSeq` counts in, as the server named it; null before it has. */
+  get epoch(): string | null {
+    return this.historyEpoch;
   }
 
   /**
@@ -64,13 +75,18 @@ export class ResumeState {
     }
   }
 
-  /** Compares the server's newest seq (from `welcome` or the REST list) with the resume point. */
-  observeHead(serverLastSeq: number): HeadChange {
+  /**
+   * Compares the server's history (its newest seq and epoch, from `welcome`, `resync_required` or
+   * the REST list) with the resume point. Another history starts again at its head.
+   */
+  observeHead(serverLastSeq: number, serverEpoch?: string): HeadChange {
+    const known = this.historyEpoch;
+    if (serverEpoch) this.setEpoch(serverEpoch);
     if (this.seq === null) {
       this.setSeq(serverLastSeq);
       return 'started';
     }
-    if (serverLastSeq < this.seq) {
+    if (serverLastSeq < this.seq || (known !== null && serverEpoch !== undefined && serverEpoch !== '' && serverEpoch !== known)) {
       this.seen.clear();
       this.setSeq(serverLastSeq);
       this.onReset();
@@ -82,9 +98,11 @@ export class ResumeState {
   /** Forgets everything, stored seq included (e.g. on log-out). */
   clear(): void {
     this.seq = null;
+    this.historyEpoch = null;
     this.seen.clear();
     try {
       this.storage?.removeItem(this.storageKey);
+      this.storage?.removeItem(this.epochKey);
     } catch {
       /* storage unavailable */
     }
@@ -96,6 +114,27 @@ export class ResumeState {
       this.storage?.setItem(this.storageKey, String(seq));
     } catch {
       /* quota or privacy mode */
+    }
+  }
+
+  private get epochKey(): string {
+    return `${this.storageKey}:epoch`;
+  }
+
+  private setEpoch(epoch: string): void {
+    this.historyEpoch = epoch;
+    try {
+      this.storage?.setItem(this.epochKey, epoch);
+    } catch {
+      /* quota or privacy mode */
+    }
+  }
+
+  private read(key: string): string | null {
+    try {
+      return this.storage?.getItem(key) ?? null;
+    } catch {
+      return null;
     }
   }
 

@@ -43,7 +43,7 @@ export class Snapshot {
     if (limit > 0) {
       const page = await listSignals(api, token, { limit, premiumOnly });
       const signals = [...page.signals].sort((a, b) => b.seq - a.seq);
-      if (page.last_seq !== undefined) resume.observeHead(page.last_seq);
+      if (page.last_seq !== undefined) resume.observeHead(page.last_seq, page.epoch);
       for (const s of signals) resume.remember(s.seq);
       // A server that answers a bare array gives no head: the newest signal shown is the resume point.
       if (resume.lastSeq === null) resume.observeHead(signals[0]?.seq ?? 0);

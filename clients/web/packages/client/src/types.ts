@@ -29,6 +29,8 @@ export interface WelcomeMessage {
   connection_id: string;
   user_id: string;
   tier: Tier;
+  /** The identity of the signal history `last_seq` counts in (absent from older servers). */
+  epoch?: string;
   last_seq: number;
   heartbeat_ms: number;
   server_time: string;
@@ -43,11 +45,16 @@ export interface ReplayCompleteMessage {
   from_seq: number;
   to_seq: number;
   count: number;
+  epoch?: string;
 }
 export interface ResyncRequiredMessage {
   type: 'resync_required';
+  /** `history_truncated`, `epoch_changed` or `ahead_of_history`. */
   reason: string;
   oldest_seq: number;
+  /** The server's history: its identity and newest seq. */
+  epoch?: string;
+  last_seq?: number;
 }
 export interface TierChangedMessage {
   type: 'tier_changed';
@@ -79,7 +86,7 @@ export type ServerMessage =
 
 export type ClientMessage =
   | { type: 'ping'; ts: number }
-  | { type: 'resume'; after_seq: number }
+  | { type: 'resume'; after_seq: number; epoch?: string }
   | { type: 'subscribe'; symbols: string[] }
   | { type: 'refresh'; token: string }
   | { type: string; [key: string]: unknown };
@@ -103,6 +110,8 @@ export interface TicketResponse {
 export interface SignalPage {
   signals: Signal[];
   last_seq?: number;
+  /** The identity of the signal history (absent from older servers). */
+  epoch?: string;
 }
 
 export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'polling' | 'disconnected';
