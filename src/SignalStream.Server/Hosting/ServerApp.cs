@@ -5,6 +5,7 @@ using SignalStream.Server.Backplane;
 using SignalStream.Server.Cluster;
 using SignalStream.Server.Demo;
 using SignalStream.Server.Fanout;
+using SignalStream.Server.Http;
 using SignalStream.Server.Ingest;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Polling;
@@ -57,6 +58,7 @@ public static class ServerApp
 
         services.AddServerOptions(config);
         services.AddProblemDetails();
+        services.AddBrowserCors();
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(capacity);
         services.AddAcceptGate(); // never accept past the descriptor ceiling (Transport/AcceptGate.cs)
@@ -130,14 +132,17 @@ public static class ServerApp
         var app = builder.Build();
         app.UseMiddleware<RequestLogging>();
         app.UseWebSockets();
+        app.UseCors();
         app.UseRateLimiter();
         app.UseDefaultFiles();
         app.UseStaticFiles();
 
         app.Map(Protocol.Paths.Stream, (HttpContext context, StreamEndpoint endpoint) => endpoint.HandleAsync(context));
         app.MapIngest();
-        app.MapAuth();
-        app.MapSignals();
+        // What pages on other origins call (Http/BrowserCors.cs); admin and ingest are not for browsers.
+        var browserFacing = app.MapGroup("").RequireCors(BrowserCors.Policy);
+        browserFacing.MapAuth();
+        browserFacing.MapSignals();
         app.MapAdmin();
         app.MapObservability(app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value);
         app.MapFallbackToFile("index.html");
