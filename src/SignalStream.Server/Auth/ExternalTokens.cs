@@ -17,6 +17,9 @@ public sealed class ExternalTokens
     /// <summary>
     /// An unknown <c>kid</c> makes the handler ask for fresh keys (the provider rotated them); a token made up
     /// with random <c>kid</c>s must not turn that into a flood of fetches (SECURITY.md): at most one a minute.
+    /// The request that asked waits for them (the runtime switch <c>UpdateConfigAsBlocking</c>, set in the
+    /// project file), so the first token signed with a rotated-in key is accepted, not refused while
+    /// IdentityModel 8 refreshes in the background by default.
     /// </summary>
     public static readonly TimeSpan KeyRefreshInterval = TimeSpan.FromMinutes(1);
 
@@ -79,7 +82,11 @@ public sealed class ExternalTokens
             : !string.IsNullOrEmpty(external.JwksUrl)
                 ? new(external.JwksUrl, new JwksRetriever(), documents)
             : null;
-        if (manager is not null) manager.RefreshInterval = KeyRefreshInterval;
+        if (manager is null) return null;
+        manager.RefreshInterval = KeyRefreshInterval;
+        // The platform would keep accepting keys of an older document for an hour (last known good): a key the
+        // provider has rotated out must be refused as soon as we have its new document.
+        manager.UseLastKnownGoodConfiguration = false;
         return manager;
     }
 
