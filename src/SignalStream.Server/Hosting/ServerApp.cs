@@ -112,6 +112,7 @@ public static class ServerApp
 
         // Fan-out: the ordered feed, the hub, replay, the sweep
         services.AddSingleton<ConnectionHub>();
+        services.AddSingleton<ISignalFanout>(sp => sp.GetRequiredService<ConnectionHub>());
         services.AddSingleton(sp => RecentFrames.For(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<Replay>();
         services.AddSingleton<SignalFeed>();

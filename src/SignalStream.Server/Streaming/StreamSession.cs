@@ -76,7 +76,7 @@ public sealed class StreamSession(
         {
             connection.Detach();
             hub.Remove(connection);
-            limiter.Release(connection.UserId);
+            await limiter.ReleaseAsync(connection.UserId);
         }
     }
 
