@@ -37,6 +37,8 @@ internal static class OptionsSetup
             "Auth: ClockSkew at most 30 s, TokenLifetime positive").ValidateOnStart();
         services.AddOptions<AuthOptions>().Validate(o => o.External.IsValid,
             "Auth:External: one of Authority and JwksUrl (an absolute URL), with Audience; JwksUrl also needs Issuer").ValidateOnStart();
+        services.AddOptions<AuthOptions>().Validate(o => o.Throttle is { Window.TotalMilliseconds: >= 1, FailuresPerUsername: >= 1, FailuresPerAddress: >= 1 } && o.Throttle.FailureDelay >= TimeSpan.Zero,
+            "Auth:Throttle: Window of 1 ms or more, FailuresPerUsername and FailuresPerAddress at least 1, FailureDelay not negative").ValidateOnStart();
         services.AddOptions<BackplaneOptions>().Validate(o => o.Provider is "memory" || (o.Provider is "redis" && !string.IsNullOrEmpty(o.ConnectionString)),
             "Backplane:Provider must be memory, or redis with Backplane:ConnectionString").ValidateOnStart();
         services.AddOptions<StorageOptions>().Validate(o => o.Provider is "sqlite" or "postgres" && o.HistoryLimit > 0,

@@ -44,6 +44,7 @@ public static class ServerApp
         var storage = config.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new();
         var backplane = config.GetSection(BackplaneOptions.Section).Get<BackplaneOptions>() ?? new();
         var demo = config.GetSection(DemoOptions.Section).Get<DemoOptions>() ?? new();
+        var webSockets = config.GetSection(WebSocketsOptions.Section).Get<WebSocketsOptions>() ?? new();
         var capacity = new Capacity(limits);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -52,23 +53,27 @@ public static class ServerApp
             // accepted, and Kestrel's own limit costs a middleware frame on every connection.
             kestrel.Limits.MaxRequestLineSize = 32 * 1024; // a 20 KB forged token still gets its 401
             kestrel.Limits.MaxRequestBodySize = 1024 * 1024;
-            kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Transport/ConnectionUpgrade.cs)
+            if (webSockets.ConnectionUpgrade) kestrel.UseConnectionUpgrade(); // /ws/signals upgrades outside the HTTP pipeline (Transport/ConnectionUpgrade.cs)
         });
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 
         services.AddServerOptions(config);
         services.AddProblemDetails();
         services.AddBrowserCors();
+        services.AddTrustedProxies(config);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(capacity);
         services.AddAcceptGate(); // never accept past the descriptor ceiling (Transport/AcceptGate.cs)
         services.AddSingleton(sp => Secrets.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<IOptions<DataOptions>>().Value, console));
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<CloseLog>();
 
         // Auth
         services.AddSingleton<TokenService>();
         services.AddSingleton<ExternalTokens>();
         services.AddSingleton<Passwords>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<LocalFailureCounter>();
 
         // Storage: one provider, chosen here.
         if (storage.Provider == "postgres")
@@ -93,6 +98,7 @@ public static class ServerApp
             services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<RedisConnection>());
             services.AddSingleton<ISignalBackplane, RedisBackplane>();
             services.AddSingleton<ITicketStore, RedisTicketStore>();
+            services.AddSingleton<IFailureCounter, RedisFailureCounter>();
             services.AddSingleton<ClusterPresence>();
             services.AddSingleton<IConnectionLimiter>(sp => sp.GetRequiredService<ClusterPresence>());
             services.AddHostedService(sp => sp.GetRequiredService<ClusterPresence>());
@@ -102,6 +108,7 @@ public static class ServerApp
         {
             services.AddSingleton<ISignalBackplane, NoBackplane>();
             services.AddSingleton<ITicketStore, InMemoryTicketStore>();
+            services.AddSingleton<IFailureCounter>(sp => sp.GetRequiredService<LocalFailureCounter>());
             services.AddSingleton<IConnectionLimiter, LocalConnectionLimiter>();
             services.AddSingleton<ClusterStats>();
         }
@@ -126,12 +133,18 @@ public static class ServerApp
         // Ingest and demo
         services.AddSingleton<IngestService>();
         services.AddIngestRateLimit();
-        services.AddSingleton<DemoSeeder>();
-        if (demo.Enabled) services.AddHostedService<DemoPublisher>();
+        if (demo.Enabled)
+        {
+            services.AddSingleton<DemoSeeder>();
+            services.AddHostedService<DemoPublisher>();
+        }
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseHeadBudget(); // first: the request of a head handed over by ConnectionUpgrade has arrived (Transport/HeadBudget.cs)
+        app.UseForwardedHeaders(); // the client's address, not the proxy's, from trusted proxies only (Http/TrustedProxies.cs)
         app.UseMiddleware<RequestLogging>();
+        app.UseStatusCodePages(); // an error answered without a body (no route 404, wrong method 405) gets problem+json
         app.UseWebSockets();
         app.UseCors();
         app.UseRateLimiter();
@@ -146,11 +159,11 @@ public static class ServerApp
         browserFacing.MapSignals();
         app.MapAdmin();
         app.MapObservability(app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value);
-        app.MapFallbackToFile("index.html");
+        app.MapDashboardFallback();
         return app;
     }
 
-    /// <summary>Creates or migrates storage, seeds demo users, loads keys: everything before listening.</summary>
+    /// <summary>Creates or migrates storage, seeds demo users (or says how to create the first), loads keys: everything before listening.</summary>
     public static async Task PrepareAsync(WebApplication app, TextWriter? console = null)
     {
         console ??= Console.Out;
@@ -159,7 +172,9 @@ public static class ServerApp
         var store = services.GetRequiredService<ISignalStore>();
         await store.InitializeAsync(CancellationToken.None);
         services.GetRequiredService<SignalFeed>().StartAt((await store.GetBoundsAsync(CancellationToken.None)).LastSeq);
-        await services.GetRequiredService<DemoSeeder>().SeedAsync(console, CancellationToken.None);
+        if (services.GetService<DemoSeeder>() is { } demo) await demo.SeedAsync(console, CancellationToken.None);
+        else if (await services.GetRequiredService<IUserStore>().GetVersionAsync(CancellationToken.None) == 0)
+            services.GetRequiredService<ILogger<IUserStore>>().NoUsersYet(Protocol.Paths.AdminUsers);
         var capacity = services.GetRequiredService<Capacity>();
         var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
         var backplane = services.GetRequiredService<IOptions<BackplaneOptions>>().Value;

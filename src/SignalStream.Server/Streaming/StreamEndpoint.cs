@@ -11,7 +11,7 @@ namespace SignalStream.Server.Streaming;
 
 /// <summary>
 /// <c>/ws/signals</c>: every refusal happens before the upgrade, with a status and a problem body,
-/// in this order: not a WebSocket (400), disabled (503), origin (403), credentials (401), account
+/// in this order: not a WebSocket handshake (400), another WebSocket version (426), disabled (503), origin (403), credentials (401), account
 /// (403), capacity (503), query (400), per-user limit (429). Then the socket is accepted and the
 /// connection lives in <see cref="StreamSession"/>. A request arrives either straight from the
 /// connection (<see cref="ConnectionUpgrade"/>, the usual way) or through the HTTP pipeline
@@ -35,8 +35,20 @@ public sealed class StreamEndpoint(
     {
         var transport = new HttpStreamTransport(context);
         var admission = HandedOverRefusal.Take(context) is { } handedOver ? new Admission(null, handedOver) : await AdmitAsync(UpgradeRequest.From(context), transport);
-        if (admission.Refusal is { } r) await Problems.Write(context, r.Status, r.Title, r.Detail, r.RetryAfterSeconds);
+        if (admission.Refusal is { } r)
+        {
+            if (r.Status == StatusCodes.Status426UpgradeRequired) NameTheVersion(context.Response.Headers);
+            await Problems.Write(context, r.Status, r.Title, r.Detail, r.RetryAfterSeconds);
+        }
         else await RunAsync(admission.Admitted!.Value, transport);
+    }
+
+    /// <summary>A 426 names the protocol (RFC 9110 15.5.22, with its connection option, 7.8) and the version (RFC 6455 4.2.2).</summary>
+    private static void NameTheVersion(IHeaderDictionary headers)
+    {
+        headers.Upgrade = "websocket";
+        headers.Connection = "Upgrade";
+        headers.SecWebSocketVersion = "13";
     }
 
     /// <summary>
@@ -60,8 +72,10 @@ public sealed class StreamEndpoint(
 
     private async Task<Admission> TryAdmitAsync(UpgradeRequest request, IStreamTransport transport, WebSocketsOptions options)
     {
-        if (!request.IsWebSocket)
+        if (request.Handshake == Handshake.None)
             return Refuse(StatusCodes.Status400BadRequest, "A WebSocket upgrade is required", "Connect with a WebSocket client to /ws/signals.");
+        if (request.Handshake == Handshake.OtherVersion)
+            return Refuse(StatusCodes.Status426UpgradeRequired, "WebSocket version 13 required", "This server speaks RFC 6455: Sec-WebSocket-Version 13.");
         if (!options.Enabled)
             return Refuse(StatusCodes.Status503ServiceUnavailable, "WebSockets are disabled on this server", "Poll GET /api/v1/signals instead.", 30);
         if (!OriginPolicy.IsAllowed(request.Origin, request.OwnOrigin, options.AllowedOrigins))

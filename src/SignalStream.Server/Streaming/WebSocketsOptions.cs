@@ -7,6 +7,12 @@ public sealed class WebSocketsOptions
 
     /// <summary>When false, <c>/ws/signals</c> answers 503 without upgrading (clients fall back to polling).</summary>
     public bool Enabled { get; set; } = true;
+    /// <summary>
+    /// Serve clean <c>/ws/signals</c> upgrades on the connection, in front of Kestrel's HTTP/1.1 layer
+    /// (<see cref="Transport.ConnectionUpgrade"/>, docs/design.md); false sends every upgrade through the
+    /// HTTP pipeline, at about twice the memory per idle connection. Same answers either way.
+    /// </summary>
+    public bool ConnectionUpgrade { get; set; } = true;
     /// <summary>Exact origins allowed to open a socket; empty means the server's own origin only.</summary>
     public string[] AllowedOrigins { get; set; } = [];
     public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(15);

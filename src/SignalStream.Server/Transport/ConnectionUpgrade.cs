@@ -36,11 +36,12 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
-        if (await ReadHeadAsync(connection) is not var (buffer, head, headLength)) return;
+        if (await ReadHeadAsync(connection) is not var (buffer, head, headLength, spent)) return;
         var unread = buffer.Start;
         if (head is null)
         {
             input.AdvanceTo(unread); // Kestrel parses the same bytes
+            if (spent is { } elapsed) HeadBudget.Arm(connection, limits.RequestHeadersTimeout - elapsed); // not a fresh budget
             await next(connection);
             return;
         }
@@ -68,13 +69,17 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
     /// nothing. The head is null when the request is not ours; the whole is null when the client gave
     /// up or took longer than Kestrel would allow: its keep-alive timeout for the first byte (a
     /// browser's preconnected socket), then its request-headers timeout for the rest of the head.
+    /// Spent is the time since the first byte when the head took more than one read (null when its
+    /// first bytes decided, and Kestrel's own count starts as good as together with ours).
     /// </summary>
-    private async Task<(ReadOnlySequence<byte> Buffer, UpgradeHead? Head, long HeadLength)?> ReadHeadAsync(ConnectionContext connection)
+    private async Task<(ReadOnlySequence<byte> Buffer, UpgradeHead? Head, long HeadLength, TimeSpan? Spent)?> ReadHeadAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed);
         deadline.CancelAfter(limits.KeepAliveTimeout);
         var begun = false;
+        var begunAt = 0L;
+        var waitedForMore = false;
         while (true)
         {
             ReadResult read;
@@ -87,10 +92,13 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
             if (!begun && !read.Buffer.IsEmpty)
             {
                 begun = true;
+                begunAt = Stopwatch.GetTimestamp();
                 deadline.CancelAfter(limits.RequestHeadersTimeout);
             }
             var verdict = UpgradeHead.TryParse(read.Buffer, out var head, out var headLength);
-            if (verdict != HeadVerdict.NeedMore || read.IsCompleted) return (read.Buffer, head, headLength);
+            if (verdict != HeadVerdict.NeedMore || read.IsCompleted)
+                return (read.Buffer, head, headLength, waitedForMore ? Stopwatch.GetElapsedTime(begunAt) : null);
+            waitedForMore = begun;
             input.AdvanceTo(read.Buffer.Start, read.Buffer.End); // nothing consumed: wait for more
         }
     }

@@ -11,4 +11,11 @@ public static class ConnectionUpgradeSetup
             var services = listen.ApplicationServices;
             return ActivatorUtilities.CreateInstance<ConnectionUpgrade>(services, next, kestrel.Limits).OnConnectedAsync;
         }));
+
+    /// <summary>The pipeline's first step: a head <see cref="ConnectionUpgrade"/> handed over has arrived, within its <see cref="HeadBudget"/>.</summary>
+    public static IApplicationBuilder UseHeadBudget(this IApplicationBuilder app) => app.Use((context, next) =>
+    {
+        HeadBudget.Received(context);
+        return next(context);
+    });
 }

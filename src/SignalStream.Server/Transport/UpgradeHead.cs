@@ -16,8 +16,9 @@ public enum HeadVerdict
 /// <summary>
 /// Recognises the one request <see cref="ConnectionUpgrade"/> serves: a complete, strictly formed
 /// HTTP/1.1 WebSocket upgrade of <c>/ws/signals</c>. Strict on purpose: whatever it is unsure of
-/// (an odd path, obsolete line folding, a body, duplicate headers, a head over 8 KB) is not ours,
-/// and Kestrel's parser and the HTTP endpoint answer it exactly as they always have.
+/// (an odd path or Host, obsolete line folding, a body, duplicate headers, another WebSocket version, a head
+/// over 8 KB) is not ours, and Kestrel's parser and the HTTP endpoint answer it, as the standards require
+/// (UpgradeDifferentialTests holds the two to the same verdict).
 /// </summary>
 public sealed class UpgradeHead
 {
@@ -79,7 +80,7 @@ public sealed class UpgradeHead
 
         // The request line: GET /ws/signals[?query] HTTP/1.1 (the prefix is checked already).
         var parts = lines[0].Split(' ');
-        if (parts is not [_, var target, "HTTP/1.1"]) return null;
+        if (parts is not [_, var target, "HTTP/1.1"] || target.Any(c => c <= ' ')) return null;
         var queryAt = target.IndexOf('?', StringComparison.Ordinal);
         if ((queryAt < 0 ? target : target[..queryAt]) != "/ws/signals") return null;
 
@@ -93,7 +94,7 @@ public sealed class UpgradeHead
         }
 
         // What ASP.NET Core's IsWebSocketRequest checks, plus a Host and no body.
-        if (!headers.TryGetValue("Host", out var host) || host.Length == 0) return null;
+        if (!headers.TryGetValue("Host", out var host) || !IsPlainHost(host)) return null;
         if (headers.ContainsKey("Content-Length") || headers.ContainsKey("Transfer-Encoding")) return null;
         if (!string.Equals(headers.GetValueOrDefault("Upgrade"), "websocket", StringComparison.OrdinalIgnoreCase)) return null;
         if (!(headers.GetValueOrDefault("Connection") ?? "").Split(',').Any(t => t.Trim().Equals("Upgrade", StringComparison.OrdinalIgnoreCase))) return null;
@@ -113,6 +114,22 @@ public sealed class UpgradeHead
             if (bytes[i] == '\r' && i + 1 < bytes.Length && bytes[i + 1] != '\n') return true;
         }
         return false;
+    }
+
+    /// <summary>
+    /// A Host every HTTP/1.1 server takes: a name or address of unreserved characters, or an IPv6 literal,
+    /// with an optional port (RFC 9112 3.2, RFC 3986 3.2.2); within what Kestrel accepts, which answers
+    /// the rest (400 where it is invalid; an empty Host, which Kestrel allows, goes there too).
+    /// </summary>
+    private static bool IsPlainHost(string host)
+    {
+        var portAt = host.StartsWith('[') ? host.IndexOf(']', StringComparison.Ordinal) + 1 : host.IndexOf(':', StringComparison.Ordinal);
+        if (portAt <= 0) portAt = host.Length;
+        var (name, port) = (host[..portAt], host[portAt..]);
+        if (port.Length > 0 && (port.Length < 2 || port[0] != ':' || !port[1..].All(char.IsAsciiDigit))) return false;
+        return name.StartsWith('[')
+            ? name.Length >= 5 && name[^1] == ']' && name[1..^1].All(c => char.IsAsciiHexDigit(c) || c is ':' or '.') // Kestrel: [::1] at least
+            : name.Length > 0 && name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.' or '_' or '~');
     }
 
     /// <summary>RFC 6455: the key is 16 random bytes in base64.</summary>

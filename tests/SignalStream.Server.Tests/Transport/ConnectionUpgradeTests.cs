@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.AspNetCore.Hosting;
 using SignalStream.Protocol;
 using SignalStream.Server.Tests.Infrastructure;
+using SignalStream.Server.Transport;
 
 namespace SignalStream.Server.Tests.Transport;
 
@@ -129,5 +130,45 @@ public sealed class ConnectionUpgradeTests(ConnectionUpgradeTests.Fixture fixtur
         catch (IOException) { read = 0; } // reset: cut off just the same
         Assert.Equal(0, read);
         Assert.InRange(waited.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task HeadDrippedPastTheSizeThisPathReads_IsCutOff_WithinTheOneHeaderTimeout()
+    {
+        // SECURITY.md, "a head dripped slowly, past any size": handed over to Kestrel unfinished, three
+        // quarters into its budget, it keeps what is left of the budget; a fresh one would let it run to 3.5 s.
+        var budget = TimeSpan.FromSeconds(2);
+        await using var server = await TestServer.StartAsync(b => b.WebHost.ConfigureKestrel(k => k.Limits.RequestHeadersTimeout = budget));
+        using var tcp = new TcpClient(AddressFamily.InterNetwork) { NoDelay = true };
+        await tcp.ConnectAsync(IPAddress.Loopback, server.BaseUri.Port);
+        var stream = tcp.GetStream();
+        var waited = Stopwatch.StartNew();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"GET /ws/signals?token=x HTTP/1.1\r\nHost: {server.BaseUri.Authority}\r\nX-Padding: "));
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var closed = ReadUntilClosedAsync(stream, limit.Token);
+        var handedOver = false;
+        while (!closed.IsCompleted)
+        {
+            // The scenario itself: a byte every 100 ms, and past the 8 KB this path reads at 3/4 of the budget.
+            var bytes = !handedOver && waited.Elapsed >= budget * 0.75 ? new byte[UpgradeHead.MaxBytes] : "a"u8.ToArray();
+            if (bytes.Length > 1) Array.Fill(bytes, (byte)'a');
+            handedOver |= bytes.Length > 1;
+            try { await stream.WriteAsync(bytes, limit.Token); }
+            catch (IOException) { break; } // cut off while writing
+            await Task.WhenAny(closed, Task.Delay(100, limit.Token));
+        }
+        await closed;
+        Assert.True(handedOver);
+        Assert.InRange(waited.Elapsed, budget * 0.9, budget * 1.5);
+    }
+
+    private static async Task ReadUntilClosedAsync(NetworkStream stream, CancellationToken ct)
+    {
+        var buffer = new byte[1024];
+        try
+        {
+            while (await stream.ReadAsync(buffer, ct) > 0) { } // a 408 or nothing, then the close
+        }
+        catch (IOException) { } // reset: cut off just the same
     }
 }

@@ -77,7 +77,15 @@ public sealed class UpgradeHeadTests
         Head().Replace($"Sec-WebSocket-Key: {Key}\r\n", ""),
         Head().Replace("Upgrade: websocket", "Upgrade: h2c"),
         Head().Replace("Connection: keep-alive, Upgrade", "Connection: keep-alive"),
-        Head().Replace("Host: localhost:9001", "Host: "),
+        Head().Replace("Host: localhost:9001", "Host: "),                 // Kestrel allows it; it decides
+        Head().Replace("Host: localhost:9001", "Host: :9001"),            // invalid: Kestrel answers 400
+        Head().Replace("Host: localhost:9001", "Host: localhost:9001:80"),
+        Head().Replace("Host: localhost:9001", "Host: localhost:"),
+        Head().Replace("Host: localhost:9001", "Host: [::]"),
+        Head().Replace("Host: localhost:9001", "Host: [::1"),
+        Head().Replace("Host: localhost:9001", "Host: a/b"),
+        Head().Replace("Host: localhost:9001", "Host: ex@mple"),
+        Head(target: "/ws/signals?a\tb"),
         Head().Replace("\r\n", "\n"),                                   // bare line feeds
         Head()[..^4] + "\nX-Late: 1\r\n\r\n",
         Head(extra: ["X-Padding: " + new string('a', UpgradeHead.MaxBytes)]), // over the size this path reads
@@ -86,6 +94,15 @@ public sealed class UpgradeHeadTests
     [Theory]
     [MemberData(nameof(Doubtful))]
     public void DoubtfulUpgrades_AreNotOurs(string text) => Assert.Equal(HeadVerdict.NotOurs, Parse(text));
+
+    [Theory]
+    [InlineData("localhost")]
+    [InlineData("127.0.0.1:9001")]
+    [InlineData("[::1]:9001")]
+    [InlineData("[::1]")]
+    [InlineData("under_score.example")]
+    public void PlainHosts_AreOurs(string host) =>
+        Assert.Equal(HeadVerdict.Upgrade, Parse(Head().Replace("Host: localhost:9001", "Host: " + host)));
 
     [Fact]
     public void HeadWithoutEnd_PastTheLimit_IsNotOurs() =>
