@@ -1,16 +1,30 @@
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Protocols;
+using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
 
 namespace SignalStream.Server.Auth;
 
 /// <summary>
-/// Validates tokens from the configured external issuer for token exchange: its shared HS256
-/// secret or the public keys of its JWKS file, its issuer and audience, 30 s of skew at most.
-/// Only the named claim is taken from it: the tier always comes from our user store.
+/// Validates tokens from the configured external issuer for token exchange: its shared HS256 secret, the
+/// public keys of its JWKS file, or keys fetched from its JWKS URL or OpenID Connect discovery document; its
+/// issuer and audience; 30 s of skew at most. Only the named claim is taken from it: the tier always comes
+/// from our user store.
 /// </summary>
 public sealed class ExternalTokens
 {
+    /// <summary>
+    /// An unknown <c>kid</c> makes the handler ask for fresh keys (the provider rotated them); a token made up
+    /// with random <c>kid</c>s must not turn that into a flood of fetches (SECURITY.md): at most one a minute.
+    /// The request that asked waits for them (the runtime switch <c>UpdateConfigAsBlocking</c>, set in the
+    /// project file), so the first token signed with a rotated-in key is accepted, not refused while
+    /// IdentityModel 8 refreshes in the background by default.
+    /// </summary>
+    public static readonly TimeSpan KeyRefreshInterval = TimeSpan.FromMinutes(1);
+
+    private static readonly string[] AsymmetricAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
+
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TokenValidationParameters? _parameters;
     private readonly string _usernameClaim;
@@ -29,13 +43,14 @@ public sealed class ExternalTokens
             algorithms.Add(SecurityAlgorithms.HmacSha256);
         }
         if (!string.IsNullOrEmpty(external.JwksFile))
-        {
             keys.AddRange(new JsonWebKeySet(File.ReadAllText(external.JwksFile)).GetSigningKeys());
-            algorithms.AddRange([SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256]);
-        }
+        if (!string.IsNullOrEmpty(external.JwksFile) || external.UsesProvider)
+            algorithms.AddRange(AsymmetricAlgorithms);
         _parameters = new TokenValidationParameters
         {
             IssuerSigningKeys = keys,
+            // The platform's cache of a provider's keys: fetched on first use, refreshed on an unknown kid.
+            ConfigurationManager = ProviderKeys(external),
             ValidAlgorithms = algorithms,
             ValidIssuer = external.Issuer,
             ValidAudience = external.Audience,
@@ -56,5 +71,34 @@ public sealed class ExternalTokens
         return result.IsValid && result.SecurityToken is JsonWebToken jwt && jwt.TryGetPayloadValue<string>(_usernameClaim, out var name) && !string.IsNullOrEmpty(name)
             ? name
             : null;
+    }
+
+    private static ConfigurationManager<OpenIdConnectConfiguration>? ProviderKeys(ExternalIssuerOptions external)
+    {
+        var documents = new HttpDocumentRetriever { RequireHttps = external.RequireHttpsMetadata };
+        ConfigurationManager<OpenIdConnectConfiguration>? manager =
+            !string.IsNullOrEmpty(external.Authority)
+                ? new(external.Authority.TrimEnd('/') + "/.well-known/openid-configuration", new OpenIdConnectConfigurationRetriever(), documents)
+            : !string.IsNullOrEmpty(external.JwksUrl)
+                ? new(external.JwksUrl, new JwksRetriever(), documents)
+            : null;
+        if (manager is null) return null;
+        manager.RefreshInterval = KeyRefreshInterval;
+        // The platform would keep accepting keys of an older document for an hour (last known good): a key the
+        // provider has rotated out must be refused as soon as we have its new document.
+        manager.UseLastKnownGoodConfiguration = false;
+        return manager;
+    }
+
+    /// <summary>A bare JWKS URL read as a configuration that holds only signing keys (the issuer is configured).</summary>
+    private sealed class JwksRetriever : IConfigurationRetriever<OpenIdConnectConfiguration>
+    {
+        public async Task<OpenIdConnectConfiguration> GetConfigurationAsync(string address, IDocumentRetriever retriever, CancellationToken cancel)
+        {
+            var keys = new JsonWebKeySet(await retriever.GetDocumentAsync(address, cancel));
+            var configuration = new OpenIdConnectConfiguration { JsonWebKeySet = keys };
+            foreach (var key in keys.GetSigningKeys()) configuration.SigningKeys.Add(key);
+            return configuration;
+        }
     }
 }

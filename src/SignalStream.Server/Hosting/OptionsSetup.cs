@@ -2,6 +2,7 @@ using SignalStream.Server.Auth;
 using SignalStream.Server.Backplane;
 using SignalStream.Server.Cluster;
 using SignalStream.Server.Demo;
+using SignalStream.Server.Http;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;
 using SignalStream.Server.Streaming;
@@ -30,8 +31,12 @@ internal static class OptionsSetup
         services.Configure<DemoOptions>(config.GetSection(DemoOptions.Section));
         services.AddOptions<WebSocketsOptions>().Validate(o => o.MaxMessageBytes >= 1024 && o.OutboundQueueCapacity >= 1 && o.HeartbeatInterval > TimeSpan.Zero,
             "WebSockets: MaxMessageBytes >= 1024, OutboundQueueCapacity >= 1, HeartbeatInterval > 0").ValidateOnStart();
+        services.AddOptions<WebSocketsOptions>().Validate(o => o.AllowedOrigins.All(BrowserCors.IsExactOrigin),
+            "WebSockets:AllowedOrigins: exact origins only, scheme://host[:port] as a browser sends them; no wildcard, no path").ValidateOnStart();
         services.AddOptions<AuthOptions>().Validate(o => o.ClockSkew <= TimeSpan.FromSeconds(30) && o.TokenLifetime > TimeSpan.Zero,
             "Auth: ClockSkew at most 30 s, TokenLifetime positive").ValidateOnStart();
+        services.AddOptions<AuthOptions>().Validate(o => o.External.IsValid,
+            "Auth:External: one of Authority and JwksUrl (an absolute URL), with Audience; JwksUrl also needs Issuer").ValidateOnStart();
         services.AddOptions<AuthOptions>().Validate(o => o.Throttle is { Window.TotalMilliseconds: >= 1, FailuresPerUsername: >= 1, FailuresPerAddress: >= 1 } && o.Throttle.FailureDelay >= TimeSpan.Zero,
             "Auth:Throttle: Window of 1 ms or more, FailuresPerUsername and FailuresPerAddress at least 1, FailureDelay not negative").ValidateOnStart();
         services.AddOptions<BackplaneOptions>().Validate(o => o.Provider is "memory" || (o.Provider is "redis" && !string.IsNullOrEmpty(o.ConnectionString)),

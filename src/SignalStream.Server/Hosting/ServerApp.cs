@@ -62,6 +62,7 @@ public static class ServerApp
         services.AddTracing(config);
         MeterBridge.EnsureStarted();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.UseTraceId);
+        services.AddBrowserCors();
         services.AddTrustedProxies(config);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(capacity);
@@ -148,14 +149,17 @@ public static class ServerApp
         app.UseMiddleware<RequestLogging>();
         app.UseStatusCodePages(); // an error answered without a body (no route 404, wrong method 405) gets problem+json
         app.UseWebSockets();
+        app.UseCors();
         app.UseRateLimiter();
         app.UseDefaultFiles();
         app.UseStaticFiles();
 
         app.Map(Protocol.Paths.Stream, (HttpContext context, StreamEndpoint endpoint) => endpoint.HandleAsync(context));
         app.MapIngest();
-        app.MapAuth();
-        app.MapSignals();
+        // What pages on other origins call (Http/BrowserCors.cs); admin and ingest are not for browsers.
+        var browserFacing = app.MapGroup("").RequireCors(BrowserCors.Policy);
+        browserFacing.MapAuth();
+        browserFacing.MapSignals();
         app.MapAdmin();
         app.MapObservability(app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value);
         app.MapDashboardFallback();
