@@ -122,7 +122,8 @@ public static class ServerApp
 
         // Ingest and demo
         services.AddSingleton<IngestService>();
-        services.AddIngestRateLimit();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestService>()); // the group-commit loop
+        services.AddSingleton<IngestRateLimit>();
         services.AddSingleton<DemoSeeder>();
         if (demo.Enabled) services.AddHostedService<DemoPublisher>();
 
@@ -130,7 +131,6 @@ public static class ServerApp
         var app = builder.Build();
         app.UseMiddleware<RequestLogging>();
         app.UseWebSockets();
-        app.UseRateLimiter();
         app.UseDefaultFiles();
         app.UseStaticFiles();
 
