@@ -12,7 +12,8 @@
 # $CLUSTER_DIR/cluster.env are kept. Settings, from the environment:
 #   CLUSTER_DIR (/tmp/signalstream-cluster)  LB_PORT (9000)  NODE_BASE_PORT (9100: node i listens on +i)
 #   CLUSTER_PG_PORT (5434)  CLUSTER_REDIS_PORT (6391)  CONFIGURATION (Release)  BUILD=1 (rebuild the server)
-#   DEMO=1 (node 1 publishes a demo signal every few seconds)
+#   DEMO=1 (node 1 seeds one demo user per tier and publishes a demo signal every few seconds;
+#   without it no user exists: create them with `signalstream users add` or POST /api/admin/users)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -108,7 +109,7 @@ EOF
 }
 
 start_node() {
-  local i=$1 seed=$2 port=$((NODE_BASE_PORT + $1))
+  local i=$1 port=$((NODE_BASE_PORT + $1))
   local extra=()
   [ "${DEMO:-}" = 1 ] && [ "$i" = 1 ] && extra+=(--demo)
   mkdir -p "$CLUSTER_DIR/node$i"
@@ -116,7 +117,7 @@ start_node() {
     set -a; . "$ENV_FILE"; set +a
     cd "$SERVER_DIR" # relative paths land beside the server (appsettings.json is found next to the dll anyway)
     exec dotnet "$DLL" --urls="http://127.0.0.1:$port" --Data:Directory="$CLUSTER_DIR/node$i" \
-      --Cluster:NodeId="node$i" --Demo:SeedUsers="$seed" "${extra[@]}"
+      --Cluster:NodeId="node$i" "${extra[@]}"
   ) >"$CLUSTER_DIR/node$i.log" 2>&1 </dev/null &
   echo $! >"$CLUSTER_DIR/node$i.pid"
 }
@@ -138,12 +139,12 @@ cmd_start() {
   "$PGBIN/psql" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -c 'CREATE DATABASE signalstream' >/dev/null
   write_env
 
-  # Node 1 first: it creates the schema and seeds the demo users; the others then start together.
+  # Node 1 first: it creates the schema (and with DEMO=1 seeds the demo users); the others then start together.
   say "starting $n nodes on 127.0.0.1:$((NODE_BASE_PORT + 1))..$((NODE_BASE_PORT + n))"
-  start_node 1 true
+  start_node 1
   wait_for "http://127.0.0.1:$((NODE_BASE_PORT + 1))/healthz" "$CLUSTER_DIR/node1.pid" node1
   local i
-  for i in $(seq 2 "$n"); do start_node "$i" false; done
+  for i in $(seq 2 "$n"); do start_node "$i"; done
   for i in $(seq 1 "$n"); do
     wait_for "http://127.0.0.1:$((NODE_BASE_PORT + i))/readyz" "$CLUSTER_DIR/node$i.pid" "node$i"
   done
@@ -155,7 +156,8 @@ cmd_start() {
   [ "$(http_status "http://127.0.0.1:$LB_PORT/readyz")" = 200 ] || die "nginx does not reach the nodes; see $NGINX_DIR/error.log"
 
   say "cluster up: http://127.0.0.1:$LB_PORT (nginx) -> $n nodes; logs and keys under $CLUSTER_DIR"
-  [ -f "$CLUSTER_DIR/node1/initial-credentials.txt" ] && say "demo users: $CLUSTER_DIR/node1/initial-credentials.txt"
+  if [ -f "$CLUSTER_DIR/node1/initial-credentials.txt" ]; then say "demo users: $CLUSTER_DIR/node1/initial-credentials.txt"
+  else say "no users yet: SIGNALSTREAM_URL=http://127.0.0.1:$LB_PORT SIGNALSTREAM_ADMIN_KEY=<from $ENV_FILE> signalstream users add <name> --password-stdin"; fi
   say "admin and publisher keys: $ENV_FILE"
 }
 

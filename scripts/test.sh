@@ -38,7 +38,8 @@ echo "==> .NET packages: install from a local feed into a fresh project and as a
 "$ROOT/scripts/test-packages.sh"
 
 if [ -f clients/web/package.json ]; then
-  echo "==> web client: typecheck, lint, unit tests, end-to-end tests in Chromium"
-  (cd clients/web && npm ci --no-audit --no-fund && npm run typecheck && npm run lint && npm test && npm run test:e2e)
+  echo "==> web: package builds, typecheck, lint, format, unit tests, tarball contents, end-to-end tests in Chromium"
+  (cd clients/web && npm ci --no-audit --no-fund && npm run build:packages && npm run typecheck && npm run lint \
+    && npm run format:check && npm test && npm run pack:dry && npm run test:e2e)
 fi
 echo "==> all tests passed"

@@ -629,7 +629,7 @@ internal static class Latency
             };
             foreach (var argument in new[]
             {
-                serverDll, $"--urls=http://127.0.0.1:{port}", $"--Data:Directory={directory}", "--Demo:SeedUsers=false",
+                serverDll, $"--urls=http://127.0.0.1:{port}", $"--Data:Directory={directory}",
                 "--Storage:Provider=postgres", $"--Storage:ConnectionString={connection.Replace("Database=signalstream", $"Database={database}", StringComparison.Ordinal)}",
                 "--Backplane:Provider=memory",
             })

@@ -143,7 +143,6 @@ public sealed class ServerProcess : IAsyncDisposable
             $"--Auth:AdminApiKey={BenchPaths.AdminKey}",
             $"--Auth:PublisherApiKey={BenchPaths.PublisherKey}",
             $"--Auth:SigningKey={BenchPaths.SigningKey}",
-            "--Demo:SeedUsers=false",
             "--Limits:ConnectionsPerUser=100000",
             "--Limits:IngestPerSecond=100000",
             "--Auth:TokenLifetime=02:00:00",

@@ -1,9 +1,10 @@
 // @ts-check
 import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'e2e/artifacts/', '../../src/SignalStream.Server/wwwroot/'] },
+  { ignores: ['**/node_modules/', '**/dist/', 'e2e/artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -19,4 +20,12 @@ export default tseslint.config(
     files: ['e2e/**/*.ts'],
     rules: { 'no-console': 'off' },
   },
+  {
+    // Plain Node scripts (test/ssr.mjs prints its result for the test that runs it).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly', process: 'readonly', Response: 'readonly' } },
+    rules: { 'no-console': 'off' },
+  },
+  // Formatting is Prettier's (npm run format:check); no ESLint rule may disagree with it.
+  prettier,
 );

@@ -31,22 +31,34 @@ export async function openBrowser(): Promise<BrowserSession> {
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
     viewport: { width: 1280, height: 760 },
   });
   const page = context.pages()[0] ?? (await context.newPage());
   const sockets: SocketLog = { urls: [], signalSeqs: [], types: [], sent: [], trace: [] };
   const consoleErrors: string[] = [];
-  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push(msg.text());
+  });
   page.on('pageerror', (err) => consoleErrors.push(String(err)));
   page.on('websocket', (ws) => {
     sockets.urls.push(ws.url());
     ws.on('framesent', (frame) => {
       if (typeof frame.payload !== 'string') return;
       sockets.trace.push(`${new Date().toISOString()} > ${frame.payload.slice(0, 120)}`);
-      try { sockets.sent.push(JSON.parse(frame.payload) as Record<string, unknown>); } catch { /* not JSON */ }
+      try {
+        sockets.sent.push(JSON.parse(frame.payload) as Record<string, unknown>);
+      } catch {
+        /* not JSON */
+      }
     });
     ws.on('framereceived', (frame) => {
       if (typeof frame.payload !== 'string') return;
@@ -55,7 +67,9 @@ export async function openBrowser(): Promise<BrowserSession> {
         const msg = JSON.parse(frame.payload) as { type?: string; seq?: number; signal?: { seq?: number } };
         if (msg.type) sockets.types.push(msg.type);
         if (msg.type === 'signal') sockets.signalSeqs.push(msg.seq ?? msg.signal?.seq ?? -1);
-      } catch { /* not JSON */ }
+      } catch {
+        /* not JSON */
+      }
     });
   });
   return {

@@ -10,7 +10,8 @@ import { logIn, openBrowser, rowSeqs, statusLocator, type BrowserSession } from 
 import { ARTIFACTS, REPO_ROOT, TestServer } from './server';
 
 mkdirSync(ARTIFACTS, { recursive: true });
-const shot = (s: BrowserSession, name: string) => s.page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+const shot = (s: BrowserSession, name: string) =>
+  s.page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 
 let counter = 0;
 const uid = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++counter}`;
@@ -36,7 +37,9 @@ describe('dashboard on a running server', () => {
       const res = await s.page.goto(`${server.origin}/`);
       expect(res?.status()).toBe(200);
       await logIn(s.page, server.origin, 'e2e-pro', 'not-the-password');
-      await expect.poll(() => s.page.locator('[data-testid=login-error]').textContent()).toBe('Wrong username or password.');
+      await expect
+        .poll(() => s.page.locator('[data-testid=login-error]').textContent())
+        .toBe('Wrong username or password.');
       await shot(s, 'login-wrong-password');
       expect(s.consoleErrors.filter((e) => !e.includes('401'))).toEqual([]);
     } finally {
@@ -47,7 +50,14 @@ describe('dashboard on a running server', () => {
   it('logs in and shows a published signal without a reload, with tier badge, premium marker and latency', async () => {
     const s = await openBrowser();
     try {
-      const early = await server.publish({ external_id: uid('early'), symbol: 'SOL-USD', side: 'SELL', entry_price: 142.1, confidence: 0.64, timeframe: '4h' });
+      const early = await server.publish({
+        external_id: uid('early'),
+        symbol: 'SOL-USD',
+        side: 'SELL',
+        entry_price: 142.1,
+        confidence: 0.64,
+        timeframe: '4h',
+      });
       await logIn(s.page, server.origin, 'e2e-pro', 'pro-password-1');
       await statusLocator(s.page, 'connected').waitFor();
       await s.page.locator(`tr[data-seq="${early.seq}"]`).waitFor(); // from the REST snapshot
@@ -58,8 +68,17 @@ describe('dashboard on a running server', () => {
       const navigations: string[] = [];
       s.page.on('framenavigated', (f) => navigations.push(f.url()));
       const live = await server.publish({
-        external_id: uid('live'), symbol: 'BTC-USD', side: 'BUY', entry_price: 65000.5, stop_loss: 64000, take_profit: 68000,
-        confidence: 0.82, timeframe: '1h', premium: true, min_tier: 'PROFESSIONAL', notes: 'e2e',
+        external_id: uid('live'),
+        symbol: 'BTC-USD',
+        side: 'BUY',
+        entry_price: 65000.5,
+        stop_loss: 64000,
+        take_profit: 68000,
+        confidence: 0.82,
+        timeframe: '1h',
+        premium: true,
+        min_tier: 'PROFESSIONAL',
+        notes: 'e2e',
       });
       const row = s.page.locator(`tr[data-seq="${live.seq}"]`);
       await row.waitFor();
@@ -74,12 +93,30 @@ describe('dashboard on a running server', () => {
       // More signals for a representative screenshot, and the symbol filter.
       const more = [];
       for (const [sym, side, price, premium] of [
-        ['ETH-USD', 'BUY', 3120.4, false], ['AAPL', 'SELL', 227.3, false], ['EUR-USD', 'BUY', 1.0842, true], ['BTC-USD', 'SELL', 65410, false],
+        ['ETH-USD', 'BUY', 3120.4, false],
+        ['AAPL', 'SELL', 227.3, false],
+        ['EUR-USD', 'BUY', 1.0842, true],
+        ['BTC-USD', 'SELL', 65410, false],
       ] as const) {
-        more.push(await server.publish({ external_id: uid('m'), symbol: sym, side, entry_price: price, confidence: 0.55 + more.length * 0.1, timeframe: '15m', premium }));
+        more.push(
+          await server.publish({
+            external_id: uid('m'),
+            symbol: sym,
+            side,
+            entry_price: price,
+            confidence: 0.55 + more.length * 0.1,
+            timeframe: '15m',
+            premium,
+          }),
+        );
       }
       await s.page.locator(`tr[data-seq="${more[more.length - 1]!.seq}"]`).waitFor();
-      expect(await rowSeqs(s.page)).toEqual([...more].reverse().map((m) => m.seq).concat([live.seq, early.seq]));
+      expect(await rowSeqs(s.page)).toEqual(
+        [...more]
+          .reverse()
+          .map((m) => m.seq)
+          .concat([live.seq, early.seq]),
+      );
       await shot(s, 'dashboard-professional');
       // The README's screenshot: written when missing, or refreshed with E2E_UPDATE_SCREENSHOT=1
       // (not on every run, so a test run does not leave a tracked file modified).
@@ -98,19 +135,38 @@ describe('dashboard on a running server', () => {
       // arrives without the BTC one before it (the filter is in force), then check it stays so.
       let applied = false;
       for (let i = 0; i < 20 && !applied; i++) {
-        const btc = await server.publish({ external_id: uid('btc'), symbol: 'BTC-USD', side: 'BUY', entry_price: 65500 });
-        const eth = await server.publish({ external_id: uid('eth'), symbol: 'ETH-USD', side: 'SELL', entry_price: 3100 });
+        const btc = await server.publish({
+          external_id: uid('btc'),
+          symbol: 'BTC-USD',
+          side: 'BUY',
+          entry_price: 65500,
+        });
+        const eth = await server.publish({
+          external_id: uid('eth'),
+          symbol: 'ETH-USD',
+          side: 'SELL',
+          entry_price: 3100,
+        });
         await s.page.locator(`tr[data-seq="${eth.seq}"]`).waitFor();
         applied = !s.sockets.signalSeqs.includes(btc.seq);
       }
       expect(applied).toBe(true);
       const btc = await server.publish({ external_id: uid('btc'), symbol: 'BTC-USD', side: 'BUY', entry_price: 65600 });
-      const after = await server.publish({ external_id: uid('eth2'), symbol: 'ETH-USD', side: 'BUY', entry_price: 3101 });
+      const after = await server.publish({
+        external_id: uid('eth2'),
+        symbol: 'ETH-USD',
+        side: 'BUY',
+        entry_price: 3101,
+      });
       await s.page.locator(`tr[data-seq="${after.seq}"]`).waitFor();
       expect(s.sockets.signalSeqs).not.toContain(btc.seq);
       expect(s.sockets.urls.length).toBe(ws); // subscribe on the open socket, no reconnect
       // Only ETH rows are shown, BTC signals that came before the filter included.
-      expect(new Set(await s.page.locator('tr[data-seq]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-symbol'))))).toEqual(new Set(['ETH-USD']));
+      expect(
+        new Set(
+          await s.page.locator('tr[data-seq]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-symbol'))),
+        ),
+      ).toEqual(new Set(['ETH-USD']));
       await shot(s, 'dashboard-symbol-filter');
       expect(s.consoleErrors).toEqual([]);
     } finally {
@@ -124,9 +180,26 @@ describe('dashboard on a running server', () => {
       await logIn(s.page, server.origin, 'e2e-starter', 'starter-password-1');
       await statusLocator(s.page, 'connected').waitFor();
       expect(await s.page.locator('[data-testid=tier-note]').textContent()).toContain('PROFESSIONAL');
-      const premium = await server.publish({ external_id: uid('p'), symbol: 'BTC-USD', side: 'BUY', entry_price: 65000, premium: true });
-      const institutional = await server.publish({ external_id: uid('i'), symbol: 'BTC-USD', side: 'BUY', entry_price: 65000, min_tier: 'INSTITUTIONAL' });
-      const standard = await server.publish({ external_id: uid('s'), symbol: 'ETH-USD', side: 'SELL', entry_price: 3000 });
+      const premium = await server.publish({
+        external_id: uid('p'),
+        symbol: 'BTC-USD',
+        side: 'BUY',
+        entry_price: 65000,
+        premium: true,
+      });
+      const institutional = await server.publish({
+        external_id: uid('i'),
+        symbol: 'BTC-USD',
+        side: 'BUY',
+        entry_price: 65000,
+        min_tier: 'INSTITUTIONAL',
+      });
+      const standard = await server.publish({
+        external_id: uid('s'),
+        symbol: 'ETH-USD',
+        side: 'SELL',
+        entry_price: 3000,
+      });
       // Signals arrive in seq order: once the later standard one is shown, the premium ones would have come.
       await s.page.locator(`tr[data-seq="${standard.seq}"]`).waitFor();
       expect(s.sockets.signalSeqs).toContain(standard.seq);
@@ -181,7 +254,12 @@ describe('server killed and restarted', () => {
       ];
       await statusLocator(s.page, 'connected').waitFor({ timeout: 90_000 });
       await s.page.locator(`tr[data-seq="${during[1]!.seq}"]`).waitFor();
-      const afterRestart = await server.publish({ external_id: uid('e'), symbol: 'ETH-USD', side: 'BUY', entry_price: 5 });
+      const afterRestart = await server.publish({
+        external_id: uid('e'),
+        symbol: 'ETH-USD',
+        side: 'BUY',
+        entry_price: 5,
+      });
       await s.page.locator(`tr[data-seq="${afterRestart.seq}"]`).waitFor();
 
       const all = [...before, ...during, afterRestart].map((r) => r.seq);
@@ -224,7 +302,9 @@ describe('polling fallback', () => {
   it('polls while the socket is refused and switches back to it, losing and repeating nothing', async () => {
     const s = await openBrowser();
     try {
-      const refused = s.page.waitForResponse((r) => r.url().includes('/api/v1/signals?') && r.url().includes('after_seq='));
+      const refused = s.page.waitForResponse(
+        (r) => r.url().includes('/api/v1/signals?') && r.url().includes('after_seq='),
+      );
       const first = await server.publish({ external_id: uid('p1'), symbol: 'BTC-USD', side: 'BUY', entry_price: 1 });
       await logIn(s.page, server.origin, 'e2e-poller', 'poller-password-1');
       await statusLocator(s.page, 'polling').waitFor();
@@ -233,7 +313,13 @@ describe('polling fallback', () => {
       expect(await s.page.locator('[data-testid=status]').textContent()).toMatch(/Polling every 30 s/);
 
       // The next poll (every 30 s) brings a new signal.
-      const polled = await server.publish({ external_id: uid('p2'), symbol: 'ETH-USD', side: 'SELL', entry_price: 2, premium: true });
+      const polled = await server.publish({
+        external_id: uid('p2'),
+        symbol: 'ETH-USD',
+        side: 'SELL',
+        entry_price: 2,
+        premium: true,
+      });
       await s.page.locator(`tr[data-seq="${polled.seq}"]`).waitFor({ timeout: 45_000 });
       await shot(s, 'dashboard-polling');
 
@@ -249,7 +335,9 @@ describe('polling fallback', () => {
 
       // While connected, no polling.
       let polls = 0;
-      s.page.on('request', (r) => { if (r.url().includes('/api/v1/signals')) polls++; });
+      s.page.on('request', (r) => {
+        if (r.url().includes('/api/v1/signals')) polls++;
+      });
       const another = await server.publish({ external_id: uid('p4'), symbol: 'SOL-USD', side: 'SELL', entry_price: 4 });
       await s.page.locator(`tr[data-seq="${another.seq}"]`).waitFor();
       expect(polls).toBe(0);

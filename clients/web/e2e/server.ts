@@ -14,7 +14,8 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = resolve(here, '../../..');
 export const SERVER_PROJECT = join(REPO_ROOT, 'src/SignalStream.Server');
-export const SERVER_DLL = process.env.E2E_SERVER_DLL ?? join(SERVER_PROJECT, 'bin/Release/net10.0/SignalStream.Server.dll');
+export const SERVER_DLL =
+  process.env.E2E_SERVER_DLL ?? join(SERVER_PROJECT, 'bin/Release/net10.0/SignalStream.Server.dll');
 export const ARTIFACTS = join(here, 'artifacts');
 
 export const ADMIN_KEY = 'e2e-admin-key-0123456789abcdef';
@@ -50,7 +51,11 @@ export interface SignalInput {
   generated_at?: string;
 }
 
-export interface IngestResult { id: string; seq: number; duplicate: boolean }
+export interface IngestResult {
+  id: string;
+  seq: number;
+  duplicate: boolean;
+}
 
 export class TestServer {
   readonly name: string;
@@ -77,7 +82,10 @@ export class TestServer {
   /** Starts the server (on the same port and data folder as before, when restarting) and waits until it is ready. */
   async start(extraArgs?: string[]): Promise<void> {
     if (this.running) throw new Error(`${this.name} is already running`);
-    if (!existsSync(SERVER_DLL)) throw new Error(`Server not built: ${SERVER_DLL} is missing (run: dotnet build src/SignalStream.Server -c Release)`);
+    if (!existsSync(SERVER_DLL))
+      throw new Error(
+        `Server not built: ${SERVER_DLL} is missing (run: dotnet build src/SignalStream.Server -c Release)`,
+      );
     if (extraArgs) this.extraArgs = extraArgs;
     if (this.port === 0) this.port = await freePort();
     if (!this.dataDir) this.dataDir = mkdtempSync(join(tmpdir(), `signalstream-e2e-${this.name}-`));
@@ -98,13 +106,24 @@ export class TestServer {
     const proc = spawn('dotnet', args, {
       cwd: SERVER_PROJECT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', ASPNETCORE_ENVIRONMENT: 'Production' },
+      env: {
+        ...process.env,
+        DOTNET_CLI_TELEMETRY_OPTOUT: '1',
+        DOTNET_NOLOGO: '1',
+        ASPNETCORE_ENVIRONMENT: 'Production',
+      },
     });
     this.proc = proc;
     proc.stdout?.pipe(this.log, { end: false });
     proc.stderr?.pipe(this.log, { end: false });
     const exited = new Promise<never>((_, rej) => {
-      proc.once('exit', (code, sig) => rej(new Error(`${this.name} exited during start (code ${code}, signal ${sig}); see e2e/artifacts/server-${this.name}.log`)));
+      proc.once('exit', (code, sig) =>
+        rej(
+          new Error(
+            `${this.name} exited during start (code ${code}, signal ${sig}); see e2e/artifacts/server-${this.name}.log`,
+          ),
+        ),
+      );
     });
     await Promise.race([this.waitReady(30000), exited]);
   }
@@ -149,7 +168,11 @@ export class TestServer {
     if (this.dataDir && process.env.E2E_KEEP_DATA !== '1') rmSync(this.dataDir, { recursive: true, force: true });
   }
 
-  async createUser(username: string, password: string, tier: string): Promise<{ user_id: string; username: string; tier: string }> {
+  async createUser(
+    username: string,
+    password: string,
+    tier: string,
+  ): Promise<{ user_id: string; username: string; tier: string }> {
     const res = await fetch(`${this.origin}/api/admin/users`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'X-API-Key': ADMIN_KEY },
@@ -174,7 +197,8 @@ export class TestServer {
       headers: { 'Content-Type': 'application/json', 'X-API-Key': PUBLISHER_KEY },
       body: JSON.stringify({ source: 'e2e', generated_at: new Date().toISOString(), ...signal }),
     });
-    if (res.status !== 201 && res.status !== 200) throw new Error(`publish ${signal.external_id}: ${res.status} ${await res.text()}`);
+    if (res.status !== 201 && res.status !== 200)
+      throw new Error(`publish ${signal.external_id}: ${res.status} ${await res.text()}`);
     return (await res.json()) as IngestResult;
   }
 }

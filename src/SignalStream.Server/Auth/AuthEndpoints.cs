@@ -22,9 +22,10 @@ public static class AuthEndpoints
     /// Password login; or, with a bearer token and no body, a new token: for one of ours that is
     /// still valid (a browser session extends itself), or in exchange for a trusted external issuer's.
     /// </summary>
-    private static async Task<IResult> IssueTokenAsync(HttpContext context, IUserStore store, Passwords passwords, ExternalTokens external, TokenService tokens)
+    private static async Task<IResult> IssueTokenAsync(HttpContext context, IUserStore store, Passwords passwords, ExternalTokens external, TokenService tokens, LoginThrottle throttle)
     {
         UserRecord? user;
+        var address = context.Connection.RemoteIpAddress;
         try
         {
             if (BearerToken.From(context.Request) is { } bearer && context.Request.ContentLength is null or 0)
@@ -35,8 +36,13 @@ public static class AuthEndpoints
                     if (user is null) return Problems.Result(StatusCodes.Status401Unauthorized, "Unknown user", "Log in again.");
                     return Issue(user, tokens);
                 }
+                if (await throttle.RetryAfterAsync(null, address) is { } wait) return TooManyFailures(wait);
                 var username = await external.ValidateAsync(bearer);
-                if (username is null) return Problems.Result(StatusCodes.Status401Unauthorized, "Token not accepted for exchange", "The bearer token is not from a trusted issuer, or is expired.");
+                if (username is null)
+                {
+                    await throttle.FailedAsync(null, address, context.RequestAborted);
+                    return Problems.Result(StatusCodes.Status401Unauthorized, "Token not accepted for exchange", "The bearer token is not from a trusted issuer, or is expired.");
+                }
                 user = await store.FindByUsernameAsync(username, context.RequestAborted);
                 if (user is null) return Problems.Result(StatusCodes.Status403Forbidden, "No account for this identity", "Ask an administrator to create the user.");
             }
@@ -52,9 +58,14 @@ public static class AuthEndpoints
                 }
                 if (request is not { Username: { Length: > 0 } name, Password: { Length: > 0 } password })
                     return Results.ValidationProblem(new Dictionary<string, string[]> { ["username"] = ["username and password are required strings"] }, title: "username and password are required");
+                // Checked before the lookup, and counted for unknown usernames too: the answers never say which exist.
+                if (await throttle.RetryAfterAsync(name, address) is { } wait) return TooManyFailures(wait);
                 user = await store.FindByUsernameAsync(name, context.RequestAborted);
                 if (!passwords.Verify(user?.PasswordHash, password) || user is null)
+                {
+                    await throttle.FailedAsync(name, address, context.RequestAborted);
                     return Problems.Result(StatusCodes.Status401Unauthorized, "Wrong username or password");
+                }
             }
         }
         catch (Exception e) when (Problems.IsOutage(e))
@@ -63,6 +74,9 @@ public static class AuthEndpoints
         }
         return Issue(user, tokens);
     }
+
+    private static IResult TooManyFailures(TimeSpan wait) => Problems.Result(StatusCodes.Status429TooManyRequests, "Too many failed attempts",
+        "Logins from this address or for this username are paused; try again after Retry-After seconds.", (int)Math.Ceiling(wait.TotalSeconds));
 
     private static IResult Issue(UserRecord user, TokenService tokens) => user.Disabled
         ? Problems.Result(StatusCodes.Status403Forbidden, "Account disabled")

@@ -17,4 +17,5 @@ public sealed class AuthOptions
     /// <summary>How long before expiry a live connection gets <c>token_expiring</c> (at most half the lifetime).</summary>
     public TimeSpan ExpiryNotice { get; set; } = TimeSpan.FromSeconds(60);
     public ExternalIssuerOptions External { get; set; } = new();
+    public LoginThrottleOptions Throttle { get; set; } = new();
 }

@@ -58,10 +58,19 @@ public sealed class ClusterPresence(
         }
     }
 
-    public void Release(string userId)
+    public async ValueTask ReleaseAsync(string userId)
     {
         if (!_countsInRedis) return;
-        redis.Database.HashDecrement(RedisKeys.Connections(_node), userId, 1, CommandFlags.FireAndForget);
+        try
+        {
+            await redis.Database.HashDecrementAsync(RedisKeys.Connections(_node), userId);
+        }
+        catch (Exception e) when (e is RedisException or TimeoutException)
+        {
+            // The count in Redis is now off by one: the next beat rewrites it from the hub.
+            logger.BackplaneUnavailable("connection release", e);
+            _countsInRedis = false;
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -96,7 +105,8 @@ public sealed class ClusterPresence(
         catch (Exception e) when (e is RedisException or TimeoutException) { }
     }
 
-    private async Task BeatAsync()
+    /// <summary>One heartbeat; the first (and the first after an outage) joins the shared count.</summary>
+    internal async Task BeatAsync()
     {
         var db = redis.Database;
         var stats = hub.GetStats();

@@ -12,4 +12,5 @@ internal static class RedisKeys
     public static string Heartbeat(string node) => $"{Prefix}node:{node}";
     public static string Connections(string node) => $"{Prefix}conns:{node}";
     public static string Ticket(string ticket) => $"{Prefix}ticket:{ticket}";
+    public static string LoginFailures(string key) => $"{Prefix}login-failures:{key}";
 }

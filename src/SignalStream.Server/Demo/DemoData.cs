@@ -10,14 +10,14 @@ using SignalStream.Server.Storage;
 namespace SignalStream.Server.Demo;
 
 /// <summary>
-/// Seeds one user per tier into an empty user store, so a newcomer can log in at once. Their
-/// passwords are generated, printed once and kept in <c>{Data:Directory}/initial-credentials.txt</c> (mode 600).
+/// With <c>--demo</c> only: seeds one user per tier into an empty user store, so a newcomer can log in at once.
+/// Their passwords are generated, printed once and kept in <c>{Data:Directory}/initial-credentials.txt</c> (mode 600).
 /// </summary>
-public sealed class DemoSeeder(IUserStore users, Passwords passwords, IOptions<DemoOptions> demo, IOptions<DataOptions> data, ILogger<DemoSeeder> logger)
+public sealed class DemoSeeder(IUserStore users, Passwords passwords, IOptions<DataOptions> data, ILogger<DemoSeeder> logger)
 {
     public async Task SeedAsync(TextWriter console, CancellationToken ct)
     {
-        if (!demo.Value.SeedUsers || (await users.ListAsync(ct)).Count > 0) return;
+        if (await users.GetVersionAsync(ct) > 0) return; // users are never deleted: version 0 means none was ever created
         var lines = new List<string>();
         foreach (var tier in Enum.GetValues<Tier>())
         {

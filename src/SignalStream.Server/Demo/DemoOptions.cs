@@ -5,8 +5,7 @@ public sealed class DemoOptions
 {
     public const string Section = "Demo";
 
+    /// <summary>A demo publisher, and one demo user per tier seeded into an empty user store. Off: no user is created.</summary>
     public bool Enabled { get; set; }
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(3);
-    /// <summary>Seed one user per tier into an empty user store.</summary>
-    public bool SeedUsers { get; set; } = true;
 }

@@ -14,7 +14,7 @@ namespace SignalStream.Server.Fanout;
 /// </summary>
 public enum HubEntry { Added, UserAtLimit, AtCapacity }
 
-public sealed class ConnectionHub
+public sealed class ConnectionHub : ISignalFanout
 {
     private readonly ServerMetrics _metrics;
     private readonly Lock _gate = new();
@@ -84,7 +84,7 @@ public sealed class ConnectionHub
         }
     }
 
-    /// <summary>Hands a signal to every shard. Called in seq order, one signal at a time.</summary>
+    /// <summary>Hands a signal to every shard (called as <see cref="ISignalFanout"/> promises).</summary>
     public void Broadcast(OutboundFrame frame)
     {
         if (frame.Seq > LastSeq) Interlocked.Exchange(ref _lastSeq, frame.Seq);

@@ -8,14 +8,14 @@ using SignalStream.Server.Storage;
 namespace SignalStream.Server.Fanout;
 
 /// <summary>
-/// This node's ordered view of the signal log, and the only caller of <see cref="ConnectionHub.Broadcast"/>.
-/// Signals arrive from local ingest and from the backplane (which the feed subscribes to), in any order and possibly twice; the
-/// hub receives each exactly once, in seq order. seq is gapless (each store hands it out under one
-/// lock), so a jump means something was missed: the gap is read from history first. Once a
-/// second it also compares itself with history, so a signal whose publish was lost (backplane
+/// This node's ordered view of the signal log, and the only caller of <see cref="ISignalFanout.Broadcast"/> (the hub).
+/// Signals arrive from local ingest and from the backplane (which the feed subscribes to), in any order, possibly twice
+/// or never; the hub receives each exactly once, in seq order, as <see cref="ISignalFanout"/> promises. seq is
+/// gapless (each store hands it out under one lock), so a jump means something was missed: the gap is
+/// read from history first. Once a second it also compares itself with history, so a signal whose publish was lost (backplane
 /// down, publisher crashed after commit) still reaches this node's clients within a second.
 /// </summary>
-public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, ConnectionHub hub, RecentFrames recent, TimeProvider time, ILogger<SignalFeed> logger) : BackgroundService
+public sealed class SignalFeed(ISignalStore store, ISignalBackplane backplane, ISignalFanout hub, RecentFrames recent, TimeProvider time, ILogger<SignalFeed> logger) : BackgroundService
 {
     public static readonly TimeSpan CatchUpInterval = TimeSpan.FromSeconds(1);
     private const int PageSize = 500;

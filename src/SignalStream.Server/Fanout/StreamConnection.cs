@@ -59,6 +59,8 @@ public sealed class StreamConnection
     public int QueueDepth => _queue.Count;
     public int CloseCode => Volatile.Read(ref _closeCode);
     public bool IsClosing => CloseCode != 0;
+    /// <summary>Why the server closed it (with <see cref="CloseCode"/>); complete once <see cref="Closed"/> is.</summary>
+    public string CloseReason => Volatile.Read(ref _closeReason);
     public DateTimeOffset TokenExpiresAt => new(Interlocked.Read(ref _tokenExpiresAtTicks), TimeSpan.Zero);
     public CancellationToken Aborted => _abort.Token;
     /// <summary>Completes once the close frame was sent, or the socket failed.</summary>
@@ -223,7 +225,7 @@ public sealed class StreamConnection
     private void RequestCloseLocked(int code, string reason, bool drain)
     {
         if (Interlocked.CompareExchange(ref _closeCode, code, 0) != 0) return;
-        _closeReason = reason;
+        Volatile.Write(ref _closeReason, reason);
         if (!drain) DropQueued(); // a draining close sends what is queued first; nothing is queued after it
         WakeReplay();
         AbortTransportOnTimeout();

@@ -32,6 +32,8 @@ internal static class OptionsSetup
             "WebSockets: MaxMessageBytes >= 1024, OutboundQueueCapacity >= 1, HeartbeatInterval > 0").ValidateOnStart();
         services.AddOptions<AuthOptions>().Validate(o => o.ClockSkew <= TimeSpan.FromSeconds(30) && o.TokenLifetime > TimeSpan.Zero,
             "Auth: ClockSkew at most 30 s, TokenLifetime positive").ValidateOnStart();
+        services.AddOptions<AuthOptions>().Validate(o => o.Throttle is { Window.TotalMilliseconds: >= 1, FailuresPerUsername: >= 1, FailuresPerAddress: >= 1 } && o.Throttle.FailureDelay >= TimeSpan.Zero,
+            "Auth:Throttle: Window of 1 ms or more, FailuresPerUsername and FailuresPerAddress at least 1, FailureDelay not negative").ValidateOnStart();
         services.AddOptions<BackplaneOptions>().Validate(o => o.Provider is "memory" || (o.Provider is "redis" && !string.IsNullOrEmpty(o.ConnectionString)),
             "Backplane:Provider must be memory, or redis with Backplane:ConnectionString").ValidateOnStart();
         services.AddOptions<StorageOptions>().Validate(o => o.Provider is "sqlite" or "postgres" && o.HistoryLimit > 0,

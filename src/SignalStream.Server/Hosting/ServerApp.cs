@@ -5,6 +5,7 @@ using SignalStream.Server.Backplane;
 using SignalStream.Server.Cluster;
 using SignalStream.Server.Demo;
 using SignalStream.Server.Fanout;
+using SignalStream.Server.Http;
 using SignalStream.Server.Ingest;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Polling;
@@ -57,16 +58,20 @@ public static class ServerApp
 
         services.AddServerOptions(config);
         services.AddProblemDetails();
+        services.AddTrustedProxies(config);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(capacity);
         services.AddAcceptGate(); // never accept past the descriptor ceiling (Transport/AcceptGate.cs)
         services.AddSingleton(sp => Secrets.Load(sp.GetRequiredService<IOptions<AuthOptions>>().Value, sp.GetRequiredService<IOptions<DataOptions>>().Value, console));
         services.AddSingleton<ServerMetrics>();
+        services.AddSingleton<CloseLog>();
 
         // Auth
         services.AddSingleton<TokenService>();
         services.AddSingleton<ExternalTokens>();
         services.AddSingleton<Passwords>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<LocalFailureCounter>();
 
         // Storage: one provider, chosen here.
         if (storage.Provider == "postgres")
@@ -91,6 +96,7 @@ public static class ServerApp
             services.AddSingleton<IReadinessCheck>(sp => sp.GetRequiredService<RedisConnection>());
             services.AddSingleton<ISignalBackplane, RedisBackplane>();
             services.AddSingleton<ITicketStore, RedisTicketStore>();
+            services.AddSingleton<IFailureCounter, RedisFailureCounter>();
             services.AddSingleton<ClusterPresence>();
             services.AddSingleton<IConnectionLimiter>(sp => sp.GetRequiredService<ClusterPresence>());
             services.AddHostedService(sp => sp.GetRequiredService<ClusterPresence>());
@@ -100,6 +106,7 @@ public static class ServerApp
         {
             services.AddSingleton<ISignalBackplane, NoBackplane>();
             services.AddSingleton<ITicketStore, InMemoryTicketStore>();
+            services.AddSingleton<IFailureCounter>(sp => sp.GetRequiredService<LocalFailureCounter>());
             services.AddSingleton<IConnectionLimiter, LocalConnectionLimiter>();
             services.AddSingleton<ClusterStats>();
         }
@@ -110,6 +117,7 @@ public static class ServerApp
 
         // Fan-out: the ordered feed, the hub, replay, the sweep
         services.AddSingleton<ConnectionHub>();
+        services.AddSingleton<ISignalFanout>(sp => sp.GetRequiredService<ConnectionHub>());
         services.AddSingleton(sp => RecentFrames.For(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton<Replay>();
         services.AddSingleton<SignalFeed>();
@@ -124,12 +132,17 @@ public static class ServerApp
         services.AddSingleton<IngestService>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestService>()); // the group-commit loop
         services.AddSingleton<IngestRateLimit>();
-        services.AddSingleton<DemoSeeder>();
-        if (demo.Enabled) services.AddHostedService<DemoPublisher>();
+        if (demo.Enabled)
+        {
+            services.AddSingleton<DemoSeeder>();
+            services.AddHostedService<DemoPublisher>();
+        }
 
         configure?.Invoke(builder);
         var app = builder.Build();
+        app.UseForwardedHeaders(); // the client's address, not the proxy's, from trusted proxies only (Http/TrustedProxies.cs)
         app.UseMiddleware<RequestLogging>();
+        app.UseStatusCodePages(); // an error answered without a body (no route 404, wrong method 405) gets problem+json
         app.UseWebSockets();
         app.UseDefaultFiles();
         app.UseStaticFiles();
@@ -140,11 +153,11 @@ public static class ServerApp
         app.MapSignals();
         app.MapAdmin();
         app.MapObservability(app.Services.GetRequiredService<IOptions<ObservabilityOptions>>().Value);
-        app.MapFallbackToFile("index.html");
+        app.MapDashboardFallback();
         return app;
     }
 
-    /// <summary>Creates or migrates storage, seeds demo users, loads keys: everything before listening.</summary>
+    /// <summary>Creates or migrates storage, seeds demo users (or says how to create the first), loads keys: everything before listening.</summary>
     public static async Task PrepareAsync(WebApplication app, TextWriter? console = null)
     {
         console ??= Console.Out;
@@ -153,7 +166,9 @@ public static class ServerApp
         var store = services.GetRequiredService<ISignalStore>();
         await store.InitializeAsync(CancellationToken.None);
         services.GetRequiredService<SignalFeed>().StartAt((await store.GetBoundsAsync(CancellationToken.None)).LastSeq);
-        await services.GetRequiredService<DemoSeeder>().SeedAsync(console, CancellationToken.None);
+        if (services.GetService<DemoSeeder>() is { } demo) await demo.SeedAsync(console, CancellationToken.None);
+        else if (await services.GetRequiredService<IUserStore>().GetVersionAsync(CancellationToken.None) == 0)
+            services.GetRequiredService<ILogger<IUserStore>>().NoUsersYet(Protocol.Paths.AdminUsers);
         var capacity = services.GetRequiredService<Capacity>();
         var storage = services.GetRequiredService<IOptions<StorageOptions>>().Value;
         var backplane = services.GetRequiredService<IOptions<BackplaneOptions>>().Value;

@@ -12,7 +12,10 @@ internal static partial class Log
     [LoggerMessage(3, LogLevel.Information, "Seeded demo user {Username} with tier {Tier}", EventName = "SeededUser")]
     public static partial void SeededUser(this ILogger logger, string username, string tier);
 
-    [LoggerMessage(10, LogLevel.Information, "Stored signal {Seq} {Symbol} from {Source} (min tier {MinTier})", EventName = "SignalStored")]
+    [LoggerMessage(4, LogLevel.Warning, "No user exists yet. Create the first with POST {AdminUsersPath} and the admin key (X-API-Key), or: signalstream users add <username> --password-stdin --tier <STARTER|PROFESSIONAL|INSTITUTIONAL> (SIGNALSTREAM_ADMIN_KEY set)", EventName = "NoUsersYet")]
+    public static partial void NoUsersYet(this ILogger logger, string adminUsersPath);
+
+    [LoggerMessage(10, LogLevel.Debug, "Stored signal {Seq} {Symbol} from {Source} (min tier {MinTier})", EventName = "SignalStored")]
     public static partial void SignalStored(this ILogger logger, long seq, string symbol, string source, string minTier);
 
     [LoggerMessage(11, LogLevel.Information, "Duplicate signal {ExternalId} from {Source}: answered with seq {Seq}", EventName = "SignalDuplicate")]
@@ -30,7 +33,7 @@ internal static partial class Log
     [LoggerMessage(20, LogLevel.Debug, "Connection {ConnectionId} opened for user {UserId} ({Tier}), upgraded on the {Path} path", EventName = "ConnectionOpened")]
     public static partial void ConnectionOpened(this ILogger logger, string connectionId, string userId, string tier, string path);
 
-    [LoggerMessage(21, LogLevel.Debug, "Connection {ConnectionId} closed with {CloseCode}", EventName = "ConnectionClosed")]
+    [LoggerMessage(21, LogLevel.Debug, "Connection {ConnectionId} closed by the client with {CloseCode} (0: dropped without a close)", EventName = "ConnectionClosed")]
     public static partial void ConnectionClosed(this ILogger logger, string connectionId, int closeCode);
 
     [LoggerMessage(22, LogLevel.Information, "Upgrade refused with {Status}: {Reason}", EventName = "UpgradeRefused")]
@@ -44,6 +47,12 @@ internal static partial class Log
 
     [LoggerMessage(26, LogLevel.Information, "Shutting down: closing {Count} connections with 1001", EventName = "ClosingAll")]
     public static partial void ClosingAll(this ILogger logger, int count);
+
+    [LoggerMessage(27, LogLevel.Information, "Server closed connection {ConnectionId} of user {UserId} with {CloseCode}: {Reason}", EventName = "ServerClosedConnection")]
+    public static partial void ServerClosedConnection(this ILogger logger, string connectionId, string userId, int closeCode, string reason);
+
+    [LoggerMessage(28, LogLevel.Information, "Server closed {Count} more connections in {Seconds} s without a line each; by close code: {ByCode}", EventName = "ServerClosedSummary")]
+    public static partial void ServerClosedSummary(this ILogger logger, int count, int seconds, string byCode);
 
     [LoggerMessage(30, LogLevel.Information, "User {UserId} changed: tier {Tier}, disabled {Disabled}", EventName = "UserChanged")]
     public static partial void UserChanged(this ILogger logger, string userId, string tier, bool disabled);

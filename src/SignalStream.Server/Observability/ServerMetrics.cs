@@ -10,7 +10,8 @@ public sealed class ServerMetrics
 
     public Gauge Connections { get; } = Metrics.CreateGauge("signalstream_connections", "Open WebSocket connections by tier.", "tier");
     public Counter Connects { get; } = Metrics.CreateCounter("signalstream_connects_total", "WebSocket connections accepted.");
-    public Counter Disconnects { get; } = Metrics.CreateCounter("signalstream_disconnects_total", "WebSocket connections ended, by close code (0: aborted without a close frame).", "code");
+    public Counter Disconnects { get; } = Metrics.CreateCounter("signalstream_disconnects_total",
+        "WebSocket connections ended, by close code (0: dropped without a close frame) and by who closed: server, client or none.", "code", "initiator");
     public Counter Upgrades { get; } = Metrics.CreateCounter("signalstream_upgrades_total", "WebSocket upgrades accepted, by the way they came: straight from the connection, or through the HTTP pipeline.", "path");
     public Counter UpgradesRefused { get; } = Metrics.CreateCounter("signalstream_upgrades_refused_total", "WebSocket upgrades refused before the upgrade, by HTTP status.", "status");
     public Counter SignalsIngested { get; } = Metrics.CreateCounter("signalstream_signals_ingested_total", "Ingest requests by result.", "result");

@@ -108,7 +108,7 @@ public sealed class StreamEndpoint(
         var entry = hub.TryAdd(connection, perUser, capacity.MaxConnections, out var lastSeq);
         if (entry != HubEntry.Added)
         {
-            limiter.Release(user.Id);
+            await limiter.ReleaseAsync(user.Id);
             return entry == HubEntry.AtCapacity ? AtCapacity() : TooManyConnections(perUser);
         }
         return new Admission(new AdmittedStream(connection, user, lastSeq, afterSeq), null);

@@ -26,6 +26,7 @@ public sealed class StreamSession(
     UserDirectory users,
     Replay replay,
     ServerMetrics metrics,
+    CloseLog closeLog,
     TimeProvider time,
     ILogger<StreamSession> logger)
 {
@@ -48,6 +49,7 @@ public sealed class StreamSession(
             // Sends carry no token (see StreamConnection), so a write stuck past the close timeout ends by aborting the transport.
             connection.Attach(socket, transport);
             logger.ConnectionOpened(connection.Id, connection.UserId, connection.Tier.ToWire(), transport.Path);
+            var brokeRule = false;
             connection.Send(OutboundFrame.Control(
                 new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()),
                 ProtocolJson.Default.WelcomeMessage));
@@ -59,24 +61,30 @@ public sealed class StreamSession(
             }
             catch (Exception e) when (e is OperationCanceledException or WebSocketException or IOException)
             {
+                // Faulted: the socket refused a frame that broke a rule (1007, 4003...) and sent its close.
+                brokeRule = e is WebSocketException { WebSocketErrorCode: WebSocketError.Faulted };
                 logger.ConnectionFailed(connection.Id, e);
             }
             finally
             {
                 // The server's close code, else the client's, else 0: the connection was dropped without one.
-                var code = connection.IsClosing ? connection.CloseCode : (int?)socket.CloseStatus ?? 0;
+                var serverClosed = connection.IsClosing;
+                var code = serverClosed ? connection.CloseCode : (int?)socket.CloseStatus ?? 0;
+                var initiator = serverClosed || (brokeRule && code != 0) ? CloseInitiator.Server : code != 0 ? CloseInitiator.Client : CloseInitiator.None;
                 connection.RequestClose(CloseCodes.Normal, "");
                 await connection.Closed;
                 // No Abort here: it would throw away a close frame the platform queued on a protocol error.
-                metrics.Disconnects.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture)).Inc();
-                logger.ConnectionClosed(connection.Id, code);
+                metrics.Disconnects.WithLabels(code.ToString(System.Globalization.CultureInfo.InvariantCulture), initiator).Inc();
+                if (initiator == CloseInitiator.Server)
+                    closeLog.ServerClosed(connection.Id, connection.UserId, code, serverClosed ? connection.CloseReason : socket.CloseStatusDescription ?? "");
+                else logger.ConnectionClosed(connection.Id, code);
             }
         }
         finally
         {
             connection.Detach();
             hub.Remove(connection);
-            limiter.Release(connection.UserId);
+            await limiter.ReleaseAsync(connection.UserId);
         }
     }
 

@@ -49,7 +49,6 @@ public sealed partial class ChildServer : IAsyncDisposable
             $"--Auth:AdminApiKey={TestServer.AdminKey}",
             $"--Auth:PublisherApiKey={TestServer.PublisherKey}",
             $"--Auth:SigningKey={TestServer.SigningKey}",
-            "--Demo:SeedUsers=false",
             "--Logging:LogLevel:SignalStream.Server.Observability.RequestLogging=Information",
             "--Logging:Console:FormatterOptions:SingleLine=true",
             .. settings,

@@ -38,7 +38,6 @@ public sealed class Node(int index, int port, string directory) : IDisposable
             $"--Auth:PublisherApiKey={ScaleOutCluster.PublisherKey}",
             $"--Cluster:NodeId={Name}-{Guid.NewGuid().ToString("N")[..6]}",
             $"--Limits:ConnectionsPerUser={ScaleOutCluster.ConnectionsPerUser}",
-            "--Demo:SeedUsers=false",
         ];
         // Started from the test output folder; the server finds its appsettings.json next to its own dll.
         _process = ChildProcess.Start(Name, "dotnet", arguments, Path.Combine(directory, "..", $"{Name}.log"), AppContext.BaseDirectory);

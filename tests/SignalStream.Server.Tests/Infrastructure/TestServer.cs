@@ -78,7 +78,8 @@ public sealed class TestServer : IAsyncDisposable
         return await StartAsync(dataDirectory, settings, configure: configure);
     }
 
-    public static async Task<TestServer> StartAsync(string dataDirectory, string[] settings, int port = 0, Action<WebApplicationBuilder>? configure = null)
+    /// <param name="console">Where the server prints to its console (generated keys, demo passwords); nowhere by default.</param>
+    public static async Task<TestServer> StartAsync(string dataDirectory, string[] settings, int port = 0, Action<WebApplicationBuilder>? configure = null, TextWriter? console = null)
     {
         string[] args =
         [
@@ -87,20 +88,20 @@ public sealed class TestServer : IAsyncDisposable
             $"--Auth:AdminApiKey={AdminKey}",
             $"--Auth:PublisherApiKey={PublisherKey}",
             $"--Auth:SigningKey={SigningKey}",
-            "--Demo:SeedUsers=false",
             "--Logging:LogLevel:Default=Debug",
             "--Logging:LogLevel:Microsoft.AspNetCore=Information",
             "--Logging:LogLevel:SignalStream.Server.Observability.RequestLogging=Information",
             .. settings,
         ];
         var logs = new ConcurrentQueue<string>();
-        var app = ServerApp.Build(args, TextWriter.Null, builder =>
+        console ??= TextWriter.Null;
+        var app = ServerApp.Build(args, console, builder =>
         {
             builder.Logging.ClearProviders();
             builder.Logging.AddProvider(new CapturingLoggerProvider(logs));
             configure?.Invoke(builder);
         });
-        await ServerApp.PrepareAsync(app, TextWriter.Null);
+        await ServerApp.PrepareAsync(app, console);
         await app.StartAsync();
         return new TestServer(app, dataDirectory, logs);
     }
