@@ -10,6 +10,7 @@ using Spectre.Console;
 //   idle --clients N
 //   storm --clients N [--rate 10] [--seconds 20]
 //   slow --clients N --rate R --seconds S
+//   ingest [--publishers 32] [--seconds 20] [--subscribers 9] [--postgres CONNECTION]   (SignalStream only)
 // Common: --targets Ceiling,SignalStream,SignalR  --repeat N  --users 300  --out bench/results  --docs docs/benchmarks.md
 //   worker ...                            (internal: spawned by the coordinator to hold sockets)
 
@@ -25,11 +26,13 @@ if (parsed.Command is null or "help" or "--help" or "-h")
           idle --clients N
           storm --clients N [--rate 10] [--seconds 20]
           slow --clients N --rate R --seconds S
+          ingest [--publishers 32] [--seconds 20] [--subscribers 9]   (SignalStream only)
         options: --targets Ceiling,SignalStream,SignalR  --repeat N  --users 300  --out DIR  --docs FILE
                  --profile DIR   perf + perf stat + dotnet-counters on the server during each measured fan-out window
                  --server-env K=V,K2=V2   extra environment for the servers (e.g. DOTNET_gcServer=0)
                  --warmup S      seconds of publishing before each fan-out window (default 10; 5 in quick)
                  --signalr-client raw|official   SignalR target through the raw protocol client (default) or HubConnection
+                 --postgres CONNECTION   SignalStream stores in this PostgreSQL database instead of SQLite
         """);
     return parsed.Command is null ? 2 : 0;
 }
@@ -76,6 +79,11 @@ var host = new BenchHost(paths, work, parsed.GetInt("users", report.Mode == "qui
 WorkerHandle.SignalRClient = parsed.Get("signalr-client", "raw");
 foreach (var pair in parsed.Get("server-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
     ServerProcess.ExtraEnvironment[pair.Split('=', 2)[0]] = pair.Split('=', 2)[1];
+if (parsed.Get("postgres", "") is { Length: > 0 } postgres)
+{
+    ServerProcess.ExtraSignalStreamArguments.AddRange(["--Storage:Provider=postgres", $"--Storage:ConnectionString={postgres}"]);
+    host.StorageLabel = "PostgreSQL";
+}
 if (parsed.Get("profile", "") is { Length: > 0 } profileDir) host.ProfileDirectory = Path.GetFullPath(profileDir);
 host.WarmUpSeconds = parsed.GetInt("warmup", report.Mode == "quick" ? 5 : 10);
 var scenarios = new Scenarios(host, Status);
@@ -123,6 +131,9 @@ async Task Slow(int clients, double rate, int seconds, int times) =>
         Record(with);
     });
 
+async Task Ingest(int publishers, int seconds, int subscribers, int times) =>
+    await ForTargets(times, async (t, r) => Record(await scenarios.IngestAsync(t, publishers, seconds, subscribers, r)), [TargetKind.SignalStream]);
+
 async Task Body()
 {
     switch (parsed.Command)
@@ -130,20 +141,23 @@ async Task Body()
         case "suite" when report.Mode == "quick":
             await Fanout(parsed.GetInt("clients", 1000), parsed.GetDouble("rate", 20), parsed.GetInt("seconds", 15), repeat);
             await Idle(parsed.GetInt("idle-clients", 2000), repeat);
+            await Ingest(32, 5, 9, repeat);
             break;
         case "suite":
-            var only = parsed.Get("only", "fanout3000,fanout10000,ramp,idle,storm,slow").Split(',');
+            var only = parsed.Get("only", "fanout3000,fanout10000,ramp,idle,storm,slow,ingest").Split(',');
             if (only.Contains("fanout3000")) await Fanout(3000, 20, 15, parsed.GetInt("repeat", 3));
             if (only.Contains("fanout10000")) await Fanout(10_000, 10, 15, parsed.GetInt("repeat", 3)); // a headline target too: medians of 3
             if (only.Contains("idle")) await Idle(10_000, parsed.GetInt("repeat-large", 1));
             if (only.Contains("storm")) await Storm(10_000, 10, 20, parsed.GetInt("repeat-large", 1), [TargetKind.SignalStream]);
             if (only.Contains("slow")) await Slow(3000, 20, 30, parsed.GetInt("repeat-large", 1));
             if (only.Contains("ramp")) await Ramp(1);
+            if (only.Contains("ingest")) await Ingest(32, 20, 9, parsed.GetInt("repeat", 3));
             break;
         case "fanout": await Fanout(parsed.GetInt("clients", 1000), parsed.GetDouble("rate", 20), parsed.GetInt("seconds", 15), repeat); break;
         case "idle": await Idle(parsed.GetInt("clients", 2000), repeat); break;
         case "ramp": await Ramp(repeat); break;
         case "storm": await Storm(parsed.GetInt("clients", 10_000), parsed.GetDouble("rate", 10), parsed.GetInt("seconds", 20), repeat); break;
+        case "ingest": await Ingest(parsed.GetInt("publishers", 32), parsed.GetInt("seconds", 20), parsed.GetInt("subscribers", 9), repeat); break;
         case "slow": await Slow(parsed.GetInt("clients", 3000), parsed.GetDouble("rate", 20), parsed.GetInt("seconds", 30), repeat); break;
         default: throw new ArgumentException($"unknown command {parsed.Command}");
     }

@@ -164,6 +164,18 @@ public sealed class SuiteReport
                     $"| {m.Scenario} | {m.Target} | {m.Repeat} | {F(m.Extra?.GetValueOrDefault("resumed"), "0")}/{m.Clients} | {F(m.Extra?.GetValueOrDefault("all_upgraded_ms"), "0")} | {F(m.Extra?.GetValueOrDefault("resume_median_ms"), "0")} | {F(m.Extra?.GetValueOrDefault("resume_all_ms"), "0")} | {m.Missing} / {m.Duplicates} / {m.OutOfOrder} | {m.Note} |");
             md.AppendLine();
         }
+        var ingest = Medians.Where(m => m.Scenario.StartsWith("ingest", StringComparison.Ordinal)).ToList();
+        if (ingest.Count > 0)
+        {
+            md.AppendLine("### Ingest: publishers POSTing one signal per request flat out, each stored (group commit) before it is broadcast");
+            md.AppendLine();
+            md.AppendLine("| scenario | target | runs | stored and delivered /s (target ≥ 5 000 SQLite, ≥ 2 000 PostgreSQL) | POST p50 ms | POST p99 ms (target ≤ 50) | deliveries /s | delivery p99 ms | CPU / 1k deliveries ms | signals | missing / dup / forbidden / out of order / failed POSTs |");
+            md.AppendLine("| --- | --- | --: | --: | --: | --: | --: | --: | --: | --: | --- |");
+            foreach (var m in ingest)
+                md.AppendLine(CultureInfo.InvariantCulture,
+                    $"| {m.Scenario} | {m.Target} | {m.Repeat} | {F(m.Extra?.GetValueOrDefault("stored_delivered_per_s"), "0")} | {F(m.PostP50)} | {F(m.PostP99)} | {F(m.Extra?.GetValueOrDefault("deliveries_per_s"), "0")} | {F(m.P99)} | {F(m.CpuMsPer1000, "0.00")} | {m.Signals:N0} | {m.Missing} / {m.Duplicates} / {m.Forbidden} / {m.OutOfOrder} / {m.FailedPosts} |");
+            md.AppendLine();
+        }
         md.AppendLine("![latency and memory per target](../bench/results/latest.svg)");
         return md.ToString();
     }

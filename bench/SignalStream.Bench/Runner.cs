@@ -11,6 +11,9 @@ public sealed class BenchHost(BenchPaths paths, string workDirectory, int userCo
     /// <summary>When set, the measured window of each fan-out is profiled (perf, dotnet-counters) into this folder.</summary>
     public string? ProfileDirectory { get; set; }
 
+    /// <summary>Where SignalStream stores: "SQLite" (default), or "PostgreSQL" with <c>--postgres CONNECTION</c>.</summary>
+    public string StorageLabel { get; set; } = "SQLite";
+
     /// <summary>Seconds of publishing at the scenario's rate before a fan-out's window, not measured (<c>--warmup</c>).</summary>
     public int WarmUpSeconds { get; set; } = 10;
 
@@ -32,7 +35,9 @@ public sealed class BenchHost(BenchPaths paths, string workDirectory, int userCo
         if (!_templates.TryGetValue(kind, out var template))
         {
             var built = Paths.BuildId(kind);
-            var cache = Path.Combine(Path.GetTempPath(), "signalstream-bench-cache", $"{kind}-{UserCount}-{built}");
+            // Users live where the server stores: a cache per database (PostgreSQL: per connection string).
+            var storage = kind == TargetKind.SignalStream ? StorageLabel + string.Concat(ServerProcess.ExtraSignalStreamArguments).GetHashCodeStable() : "";
+            var cache = Path.Combine(Path.GetTempPath(), "signalstream-bench-cache", $"{kind}-{UserCount}-{built}{storage}");
             var dir = Path.Combine(cache, "data");
             var usersFile = Path.Combine(cache, "users.json");
             var fresh = File.Exists(usersFile) && DateTime.UtcNow - File.GetLastWriteTimeUtc(usersFile) < TimeSpan.FromHours(1);
@@ -130,14 +135,18 @@ public sealed class RunContext : IAsyncDisposable
     /// Publishes <paramref name="signals"/> at <paramref name="rate"/>/s and collects every delivery.
     /// Server CPU is measured from the first POST to the last delivery.
     /// </summary>
-    public async Task<WindowResult> WindowAsync(int signals, double rate, TimeSpan drain, Func<Task<object?>>? during = null)
+    public Task<WindowResult> WindowAsync(int signals, double rate, TimeSpan drain, Func<Task<object?>>? during = null) =>
+        WindowAsync(signals, () => Publisher.PublishAsync(signals, rate), drain, during);
+
+    /// <summary>A window whose signals <paramref name="publish"/> sends (at most <paramref name="capacity"/>), with every delivery collected.</summary>
+    public async Task<WindowResult> WindowAsync(int capacity, Func<Task<PublishReport>> publish, TimeSpan drain, Func<Task<object?>>? during = null)
     {
         var k0 = Publisher.NextK;
-        await Task.WhenAll(Workers.Select(w => w.SendAsync<JsonNode>(new JsonObject { ["cmd"] = "begin", ["k0"] = k0, ["capacity"] = signals })));
+        await Task.WhenAll(Workers.Select(w => w.SendAsync<JsonNode>(new JsonObject { ["cmd"] = "begin", ["k0"] = k0, ["capacity"] = capacity })));
         var cpu0 = Server.Sample();
         var gen0 = GeneratorSample();
         var wall = Stopwatch.StartNew();
-        var publishing = Publisher.PublishAsync(signals, rate);
+        var publishing = publish();
         object? duringResult = null;
         if (during is not null) duringResult = await during();
         var published = await publishing;
@@ -151,7 +160,7 @@ public sealed class RunContext : IAsyncDisposable
         var latency = Swarm.NewHistogram();
         foreach (var e in ends) foreach (var b in e.Buckets) latency.RecordValueWithCount(b[0], b[1]);
         return new WindowResult(
-            Signals: signals,
+            Signals: (int)(published.KEnd - published.K0),
             Failed: published.Failed.Count,
             Expected: ends.Sum(e => e.Expected),
             Delivered: ends.Sum(e => e.Valid),
@@ -166,6 +175,7 @@ public sealed class RunContext : IAsyncDisposable
             WallSeconds: wall.Elapsed.TotalSeconds,
             Latency: latency,
             PostLatency: published.PostLatency,
+            PublishSeconds: published.Seconds,
             During: duringResult);
     }
 
@@ -190,10 +200,16 @@ public sealed class RunContext : IAsyncDisposable
     }
 }
 
+internal static class StableHash
+{
+    public static string GetHashCodeStable(this string text) =>
+        text.Length == 0 ? "" : "-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..12];
+}
+
 public sealed record WindowResult(
     int Signals, int Failed, long Expected, long Delivered, long Missing, long Duplicates, long Forbidden, long OutOfOrder, long Stray,
     long ClosedClients, double ServerCpuMs, double GeneratorCpuMs, double WallSeconds, LongConcurrentHistogram Latency,
-    LongConcurrentHistogram PostLatency, object? During)
+    LongConcurrentHistogram PostLatency, double PublishSeconds, object? During)
 {
     public bool Correct => Missing == 0 && Duplicates == 0 && Forbidden == 0 && OutOfOrder == 0 && Failed == 0;
     public double Ms(double percentile) => Latency.TotalCount == 0 ? double.NaN : Latency.GetValueAtPercentile(percentile) / 1000.0;

@@ -148,6 +148,43 @@ public sealed class Scenarios(BenchHost host, Action<string> status)
         });
     }
 
+    /// <summary>
+    /// Ingest flat out: <paramref name="publishers"/> lanes POST unique signals one per request, each the moment the
+    /// previous answered, for <paramref name="seconds"/> s (after a 5 s warm-up the same way), while
+    /// <paramref name="subscribers"/> clients (a third per tier) must each get every signal they may see, once, in seq order.
+    /// </summary>
+    public async Task<RunResult> IngestAsync(TargetKind kind, int publishers, int seconds, int subscribers, int repeat)
+    {
+        const int WarmUpSeconds = 5;
+        const int MaxPerSecond = 25_000; // sizes the delivery bitmaps: above anything this machine stores
+        var name = $"ingest {publishers} publishers, {subscribers} subscribers ({host.StorageLabel})";
+        await using var ctx = await RunContext.StartAsync(host, kind, subscribers);
+        return await WithProgress(ctx, $"{kind} {name} #{repeat}", async () =>
+        {
+            var connected = await ctx.ConnectAsync(subscribers);
+            await ctx.WindowAsync(WarmUpSeconds * MaxPerSecond, () => ctx.Publisher.PublishFlatOutAsync(publishers, WarmUpSeconds, WarmUpSeconds * MaxPerSecond), TimeSpan.FromSeconds(60));
+            var profile = host.ProfileDirectory is { } dir ? Profiler.Start(dir, $"{kind}-ingest-{subscribers}-{repeat}", ctx.Server.Pid, seconds - 2) : null;
+            var window = await ctx.WindowAsync(seconds * MaxPerSecond, () => ctx.Publisher.PublishFlatOutAsync(publishers, seconds, seconds * MaxPerSecond), TimeSpan.FromSeconds(60));
+            var profiled = profile is null ? null : await profile.FinishAsync(window.Delivered * (seconds - 2) / (double)seconds);
+            var stored = window.Signals - window.Failed;
+            var result = new RunResult
+            {
+                Scenario = name, Target = kind.ToString(), Repeat = repeat, Clients = subscribers,
+                Rate = Math.Round(stored / window.WallSeconds, 0), ConnectFailures = subscribers - connected.Connected,
+            };
+            result.Fill(window);
+            result.Extra = new(profiled ?? [])
+            {
+                ["publishers"] = publishers,
+                ["posted_per_s"] = Math.Round(stored / window.PublishSeconds, 0), // answered 201 per second of publishing
+                ["stored_delivered_per_s"] = Math.Round(stored / window.WallSeconds, 0), // until the last delivery of the last signal
+                ["deliveries_per_s"] = Math.Round(window.Delivered / window.WallSeconds, 0),
+            };
+            result.Passed &= result.ConnectFailures == 0;
+            return result;
+        });
+    }
+
     /// <summary>Steps of <paramref name="step"/> clients, a burst of broadcasts per step, until p95 &gt; 500 ms or a miss.</summary>
     public async Task<RunResult> RampAsync(TargetKind kind, int step, int max, int burst, double burstRate, int repeat)
     {

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -113,6 +114,9 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Extra environment for every server (<c>--server-env KEY=VALUE,...</c>), for experiments such as DOTNET_gcServer=0.</summary>
     public static Dictionary<string, string> ExtraEnvironment { get; } = [];
 
+    /// <summary>Extra settings for the SignalStream server, such as PostgreSQL storage (<c>--postgres CONNECTION</c>).</summary>
+    public static List<string> ExtraSignalStreamArguments { get; } = [];
+
     public static async Task<ServerProcess> StartAsync(BenchPaths paths, TargetKind kind, string dataDirectory, string logFile, int port = 0, bool perfMap = false)
     {
         if (port == 0) port = FreePort();
@@ -144,6 +148,7 @@ public sealed class ServerProcess : IAsyncDisposable
             "--Auth:TokenLifetime=02:00:00",
             "--Logging:LogLevel:Default=Warning",
         }) info.ArgumentList.Add(a);
+        if (kind == TargetKind.SignalStream) foreach (var a in ExtraSignalStreamArguments) info.ArgumentList.Add(a);
         var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{kind} did not start");
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
@@ -321,6 +326,33 @@ public sealed class Publisher(TargetApi api)
             else posts.RecordValue(Math.Max(1, results[i].Micros));
         }
         return new PublishReport(k0, k0 + results.Length, failed, Stopwatch.GetElapsedTime(started).TotalSeconds, posts);
+    }
+
+    /// <summary>
+    /// Closed loop: <paramref name="publishers"/> lanes each POST one signal, await the answer and POST the next, for
+    /// <paramref name="seconds"/>, at most <paramref name="max"/> signals in all. Measures how fast the server stores.
+    /// </summary>
+    public async Task<PublishReport> PublishFlatOutAsync(int publishers, double seconds, int max)
+    {
+        var k0 = NextK;
+        var started = Stopwatch.GetTimestamp();
+        var deadline = started + (long)(seconds * Stopwatch.Frequency);
+        var failed = new ConcurrentDictionary<long, bool>();
+        var posts = Swarm.NewHistogram();
+        async Task Lane()
+        {
+            while (Stopwatch.GetTimestamp() < deadline)
+            {
+                var k = Interlocked.Increment(ref _next) - 1;
+                if (k - k0 >= max) return; // the window's bitmaps hold max signals
+                Interlocked.Increment(ref Published);
+                var (ok, micros) = await api.PublishAsync(k);
+                if (ok) posts.RecordValue(Math.Max(1, micros));
+                else failed[k] = true;
+            }
+        }
+        await Task.WhenAll(Enumerable.Range(0, publishers).Select(_ => Task.Run(Lane)));
+        return new PublishReport(k0, Math.Min(NextK, k0 + max), [.. failed.Keys], Stopwatch.GetElapsedTime(started).TotalSeconds, posts);
     }
 }
 

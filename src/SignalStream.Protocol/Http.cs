@@ -9,6 +9,18 @@ public sealed record TicketResponse(string Ticket, int ExpiresIn);
 
 public sealed record IngestResponse(string Id, long Seq, bool Duplicate);
 
+public sealed record BatchIngestResponse(IReadOnlyList<BatchItemResult> Results);
+
+/// <summary>One item of a batch: <c>Status</c> as the single endpoint would answer it (201, 200 duplicate, 400, 503).</summary>
+public sealed record BatchItemResult(int Index, int Status)
+{
+    public string? Id { get; init; }
+    public long? Seq { get; init; }
+    public bool? Duplicate { get; init; }
+    public string? Title { get; init; }
+    public IReadOnlyDictionary<string, string[]>? Errors { get; init; }
+}
+
 public sealed record CreateUserRequest(string? Username, string? Password, string? Tier);
 
 public sealed record UpdateUserRequest(string? Tier, string? Password, bool? Disabled);

@@ -59,6 +59,7 @@ public sealed class UtcTimestampConverter : JsonConverter<DateTimeOffset>
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(TicketResponse))]
 [JsonSerializable(typeof(IngestResponse))]
+[JsonSerializable(typeof(BatchIngestResponse))]
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(UpdateUserRequest))]
 [JsonSerializable(typeof(UserResponse))]

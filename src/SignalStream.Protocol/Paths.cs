@@ -9,6 +9,8 @@ public static class Paths
     public const string WsTicket = "/api/auth/ws-ticket";
     /// <summary>Publisher ingest endpoint.</summary>
     public const string Ingest = "/api/v1/external-signals/sync/signal";
+    /// <summary>Extension: many signals in one request (a JSON array or NDJSON), one result per item.</summary>
+    public const string IngestBatch = "/api/v1/external-signals/sync/signals";
     /// <summary>REST list of visible signals.</summary>
     public const string Signals = "/api/v1/signals";
     /// <summary>The signal stream.</summary>

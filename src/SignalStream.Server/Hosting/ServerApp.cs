@@ -135,7 +135,8 @@ public static class ServerApp
 
         // Ingest and demo
         services.AddSingleton<IngestService>();
-        services.AddIngestRateLimit();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestService>()); // the group-commit loop
+        services.AddSingleton<IngestRateLimit>();
         if (demo.Enabled)
         {
             services.AddSingleton<DemoSeeder>();
@@ -150,7 +151,6 @@ public static class ServerApp
         app.UseStatusCodePages(); // an error answered without a body (no route 404, wrong method 405) gets problem+json
         app.UseWebSockets();
         app.UseCors();
-        app.UseRateLimiter();
         app.UseDefaultFiles();
         app.UseStaticFiles();
 

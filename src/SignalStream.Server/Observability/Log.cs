@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(12, LogLevel.Warning, "Storage failed during ingest; answered 503", EventName = "IngestStorageFailed")]
     public static partial void IngestStorageFailed(this ILogger logger, Exception exception);
 
+    [LoggerMessage(14, LogLevel.Warning, "Signal {Seq} is stored but its delivery must wait for a gap read from history, which failed; the feed's catch-up delivers it", EventName = "DeliveryDeferred")]
+    public static partial void DeliveryDeferred(this ILogger logger, long seq, Exception exception);
+
     [LoggerMessage(13, LogLevel.Information, "Ingest refused with {Status}: {Reason}", EventName = "IngestRefused")]
     public static partial void IngestRefused(this ILogger logger, int status, string reason);
 

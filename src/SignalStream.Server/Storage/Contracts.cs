@@ -5,6 +5,9 @@ namespace SignalStream.Server.Storage;
 /// <summary>A signal as history holds it: the fields fan-out filters on, and the stored form as JSON.</summary>
 public sealed record StoredSignal(long Seq, string Id, Tier MinTier, string Symbol, string Json);
 
+/// <summary>One signal to append. <paramref name="BuildJson"/> builds its stored form once the id and seq are known.</summary>
+public sealed record NewSignal(string Source, string ExternalId, string Symbol, Tier MinTier, Func<string, long, string> BuildJson);
+
 /// <summary>The result of an append: the stored signal, and whether (source, external_id) was already there.</summary>
 public sealed record AppendResult(StoredSignal Signal, bool Duplicate);
 
@@ -18,10 +21,11 @@ public readonly record struct HistoryBounds(long OldestSeq, long LastSeq, string
 /// The signal history. Guarantees every implementation keeps (tests/SignalStream.Server.Tests/Storage
 /// holds each to them):
 /// <list type="bullet">
-/// <item>An append returns only after the signal is durably committed.</item>
-/// <item>Appends are idempotent by (source, external_id): a repeat returns the first signal and stores nothing.</item>
-/// <item>seq grows with every stored signal; a reader never sees seq N+k committed without N before it
-///   (appends are serialized, so commit order is seq order).</item>
+/// <item>An append returns only after every signal of its batch is durably committed, in one transaction.</item>
+/// <item>Appends are idempotent by (source, external_id): a repeat, in history or earlier in the same batch,
+///   returns the first signal and stores nothing.</item>
+/// <item>seq grows by one with every stored signal, in batch order; a reader never sees seq N+k committed
+///   without N before it (appends are serialized, so commit order is seq order).</item>
 /// <item>History keeps at least the newest <c>HistoryLimit</c> signals.</item>
 /// <item>A history has one epoch, created with it (a new database) and kept with it: every node, and
 ///   every start, reads the same one.</item>
@@ -32,8 +36,8 @@ public interface ISignalStore
 {
     Task InitializeAsync(CancellationToken ct);
 
-    /// <param name="buildJson">Builds the stored form once the id and seq are known.</param>
-    Task<AppendResult> AppendAsync(string source, string externalId, string symbol, Tier minTier, Func<string, long, string> buildJson, CancellationToken ct);
+    /// <summary>Stores <paramref name="batch"/> in one transaction (one durable commit); one result per signal, in order.</summary>
+    Task<IReadOnlyList<AppendResult>> AppendAsync(IReadOnlyList<NewSignal> batch, CancellationToken ct);
 
     /// <summary>Signals with seq greater than <paramref name="afterSeq"/> that <paramref name="tier"/> may see, oldest first.</summary>
     Task<IReadOnlyList<StoredSignal>> ReadAfterAsync(long afterSeq, Tier tier, int limit, bool premiumOnly, CancellationToken ct);
@@ -85,6 +89,9 @@ internal sealed class SignalRow
     public int MinTier { get; set; }
     public string Symbol { get; set; } = "";
     public string Json { get; set; } = "";
+    /// <summary>Read only where duplicates are matched by (source, external_id).</summary>
+    public string Source { get; set; } = "";
+    public string ExternalId { get; set; } = "";
     public StoredSignal ToStored() => new(Seq, Id, (Tier)MinTier, Symbol, Json);
 }
 

@@ -10,5 +10,8 @@ public sealed class LimitsOptions
     public int MaxConnections { get; set; }
     public int IngestPerSecond { get; set; } = 500;
     public int IngestMaxBodyBytes { get; set; } = 64 * 1024;
+    /// <summary>Signals in one batch request at most (never more than <see cref="IngestPerSecond"/>: a batch takes one token per signal).</summary>
+    public int IngestBatchMaxItems { get; set; } = 500;
+    public int IngestBatchMaxBodyBytes { get; set; } = 1024 * 1024;
     public TimeSpan IngestBodyTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

@@ -83,8 +83,8 @@ public sealed class SignalFeedSpecTests : IAsyncLifetime
         await Task.Yield();
         for (var i = 0; i < PerNode; i++)
         {
-            var stored = await _store.AppendAsync(node, $"{node}-{i}", "BTC-USD", Tier.Starter, (id, seq) => $"{{\"id\":\"{id}\",\"seq\":{seq}}}", default);
-            await afterStore(stored.Signal);
+            var stored = await _store.AppendAsync([new NewSignal(node, $"{node}-{i}", "BTC-USD", Tier.Starter, (id, seq) => $"{{\"id\":\"{id}\",\"seq\":{seq}}}")], default);
+            await afterStore(stored[0].Signal);
         }
     }
 

@@ -28,8 +28,27 @@ public abstract class StoreContractTests : IAsyncLifetime
 
     public virtual Task DisposeAsync() => Task.CompletedTask;
 
-    private static Task<AppendResult> Append(ISignalStore store, string externalId, Tier tier = Tier.Starter, string source = "src") =>
-        store.AppendAsync(source, externalId, "BTC-USD", tier, (id, seq) => $"{{\"id\":\"{id}\",\"seq\":{seq}}}", default);
+    private static NewSignal New(string externalId, Tier tier = Tier.Starter, string source = "src") =>
+        new(source, externalId, "BTC-USD", tier, (id, seq) => $"{{\"id\":\"{id}\",\"seq\":{seq}}}");
+
+    private static async Task<AppendResult> Append(ISignalStore store, string externalId, Tier tier = Tier.Starter, string source = "src") =>
+        (await store.AppendAsync([New(externalId, tier, source)], default))[0];
+
+    [Fact]
+    public async Task AppendBatch_OneSeqPerNewSignal_InBatchOrder_RepeatsInBatchAndHistoryAnswerTheFirst()
+    {
+        var before = await Append(Signals, "old");
+        var results = await Signals.AppendAsync([New("x"), New("old"), New("y", Tier.Institutional), New("x"), New("x", source: "other")], default);
+
+        Assert.Equal([false, true, false, true, false], results.Select(r => r.Duplicate));
+        Assert.Equal([before.Signal.Seq + 1, before.Signal.Seq, before.Signal.Seq + 2, before.Signal.Seq + 1, before.Signal.Seq + 3], results.Select(r => r.Signal.Seq));
+        Assert.Equal(results[0].Signal.Id, results[3].Signal.Id);
+        Assert.Equal(before.Signal.Id, results[1].Signal.Id);
+        Assert.Contains($"\"seq\":{before.Signal.Seq + 2}", results[2].Signal.Json, StringComparison.Ordinal);
+        var stored = await Signals.ReadAfterAsync(0, Tier.Institutional, 100, false, default);
+        Assert.Equal(Enumerable.Range(0, 4).Select(i => before.Signal.Seq + i), stored.Select(s => s.Seq)); // one row each, no gap
+        Assert.Equal(before.Signal.Seq + 3, (await Signals.GetBoundsAsync(default)).LastSeq);
+    }
 
     [Fact]
     public async Task Append_AssignsGaplessSeq_AndRepeatReturnsTheFirst()
