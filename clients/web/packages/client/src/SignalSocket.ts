@@ -311,7 +311,8 @@ export class SignalSocket extends Emitter<SignalSocketEvents> {
    * then, or when history just cannot fill the gap, read it from the REST list.
    */
   private onResyncRequired(msg: ResyncRequiredMessage): void {
-    if (typeof msg.last_seq === 'number' && this.resume.observeHead(msg.last_seq, msg.epoch) === 'reset') void this.reloadSnapshot();
+    if (typeof msg.last_seq === 'number' && this.resume.observeHead(msg.last_seq, msg.epoch) === 'reset')
+      void this.reloadSnapshot();
     void this.resync();
   }
 

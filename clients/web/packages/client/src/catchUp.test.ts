@@ -45,7 +45,11 @@ describe('catchUpOverRest', () => {
     const resume = resumeAt(10);
     resume.observeHead(10, 'e1');
     const delivered: number[] = [];
-    const fetchPage = vi.fn(async (): Promise<SignalPage> => ({ signals: [makeSignal(11), makeSignal(12)], last_seq: 30, epoch: 'e2' }));
+    const fetchPage = vi.fn(async (): Promise<SignalPage> => ({
+      signals: [makeSignal(11), makeSignal(12)],
+      last_seq: 30,
+      epoch: 'e2',
+    }));
     await catchUpOverRest({ resume, fetchPage, deliver: (s) => delivered.push(s.seq), stillWanted: () => true });
     expect(delivered).toEqual([]); // seqs 11 and 12 of another history are not what follows 10
     expect(resume.lastSeq).toBe(30);

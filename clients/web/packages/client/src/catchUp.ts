@@ -24,7 +24,12 @@ export async function catchUpOverRest(options: CatchUpOptions): Promise<void> {
     const page = await fetchPage(after, pageSize);
     if (!stillWanted()) return;
     // A server with another history (another epoch, or one ending before our resume point): start over there.
-    if (resume.lastSeq !== null && page.last_seq !== undefined && resume.observeHead(page.last_seq, page.epoch) === 'reset') return;
+    if (
+      resume.lastSeq !== null &&
+      page.last_seq !== undefined &&
+      resume.observeHead(page.last_seq, page.epoch) === 'reset'
+    )
+      return;
     const signals = [...page.signals].sort((a, b) => a.seq - b.seq);
     for (const s of signals) if (resume.accept(s.seq)) deliver(s);
     if (signals.length < pageSize) return;

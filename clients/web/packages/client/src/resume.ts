@@ -86,7 +86,10 @@ export class ResumeState {
       this.setSeq(serverLastSeq);
       return 'started';
     }
-    if (serverLastSeq < this.seq || (known !== null && serverEpoch !== undefined && serverEpoch !== '' && serverEpoch !== known)) {
+    if (
+      serverLastSeq < this.seq ||
+      (known !== null && serverEpoch !== undefined && serverEpoch !== '' && serverEpoch !== known)
+    ) {
       this.seen.clear();
       this.setSeq(serverLastSeq);
       this.onReset();
