@@ -77,17 +77,19 @@ public sealed class IngestService(ISignalStore store, SignalFeed feed, ISignalBa
     private async Task StoreAndDeliverAsync(List<Pending> batch)
     {
         IReadOnlyList<AppendResult> results;
+        Activity?[]? storing = null;
         try
         {
             var receivedAt = time.GetUtcNow();
             var appends = batch.ConvertAll(p => new NewSignal(p.Signal.Source, p.Signal.ExternalId, p.Signal.Symbol, p.Signal.MinTier,
                 (id, seq) => JsonSerializer.Serialize(p.Signal.ToStored(id, seq, receivedAt), ProtocolJson.Default.Signal)));
-            var storing = StartSpans(batch, Tracing.Spans.Store, ActivityKind.Internal);
+            storing = StartSpans(batch, Tracing.Spans.Store, ActivityKind.Internal);
             results = await store.AppendAsync(appends, CancellationToken.None);
             for (var i = 0; i < batch.Count; i++) storing?[i]?.SetTag("signalstream.duplicate", results[i].Duplicate).Dispose();
         }
         catch (Exception e)
         {
+            foreach (var span in storing ?? []) span?.SetStatus(ActivityStatusCode.Error).Dispose(); // ended, so exported
             foreach (var p in batch) p.Done.TrySetException(e); // nothing stored, nothing broadcast
             return;
         }
