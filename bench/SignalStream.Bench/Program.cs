@@ -269,14 +269,16 @@ public static class Docs
         ## What is measured
 
         - **Targets**, each a child process on its own port and a fresh data folder, driven by the same generator with the same payloads:
-          **SignalStream** (`src/SignalStream.Server`: auth, SQLite storage, tier filtering, resume);
+          **SignalStream** (`src/SignalStream.Server`: auth, SQLite storage, tier filtering, resume; in the ingest scenario also PostgreSQL, an instance `bench/run.sh full` starts with `fsync` and `synchronous_commit` on);
+          **SignalStreamTraced** (fan-out only: the same server exporting every signal's trace over OTLP/HTTP to a sink the generator serves on loopback, each ingest POST carrying a sampled `traceparent`; compared with SignalStream of the same run for issue 16's tracing cost);
           **Ceiling** (`bench/Baselines/Ceiling`: minimal Kestrel WebSocket broadcaster, no auth, no storage, one pre-serialized frame per signal offered to every socket of the tiers allowed to see it, a bounded queue and one writer per socket);
           **SignalR** (`bench/Baselines/SignalRServer`: ASP.NET Core SignalR, JWT bearer auth, a group per tier, a SQLite insert before the broadcast, JSON hub protocol).
         - **Latency**: from just before the ingest POST is written to the moment a client has parsed the frame, for every delivery, in HdrHistogram (µs resolution). The POST start is a monotonic-clock timestamp carried in the signal's `external_id`, so every generator process on this machine reads the same clock.
         - **Correctness**, in the same run: every client must receive exactly the signals its tier may see (`min_tier` cycles STARTER, PROFESSIONAL, INSTITUTIONAL; clients are spread evenly over the tiers), once, in `seq` order. Missing, duplicated, forbidden and out-of-order deliveries are counted; a run with any is marked failed.
         - **Warm-up**: each fan-out window follows 10 s of publishing at the same rate (5 s in `quick`), not measured: code that runs once per signal climbs the JIT tiers slowly (see bench/PROFILE.md).
         - **Server CPU** (user + system, `/proc/<pid>/stat`) from the first POST to the last delivery, per 1 000 deliveries. **KB per connection**: VmRSS with N connections (settled) minus VmRSS before them, divided by N.
-        - **Users**: 300 users (90 in `quick`, so that a fresh build still runs it in under two minutes), a third per tier; tokens fetched once; clients share them round-robin.
+        - **Targets table**: the issues' targets this run measured (16: tracing cost; 17: fan-out against the ceiling, idle memory, ingest on SQLite and PostgreSQL, ingest with 1 000 subscribers against the fan-out's deliveries/s), met or not met with the figures.
+        - **Users**: 300 users (90 in `quick`, so that a fresh build still runs it in about three minutes), a third per tier; tokens fetched once; clients share them round-robin.
         - **Generator**: `bench/SignalStream.Bench`, a raw RFC 6455 client (one socket, a 2 KB buffer and one receive loop per connection; no per-frame allocation), in worker processes of at most 9 500 sockets above 15 000 clients.
 
         ## Results
@@ -288,11 +290,14 @@ public static class Docs
         ## Commands
 
         ```sh
-        bench/run.sh quick     # < 2 min: fanout 1 000 clients @ 20/s for 15 s and idle 2 000, against all three targets
-        bench/run.sh full      # fanout 3 000 @ 20/s and 10 000 @ 10/s (x3 each), idle 10 000, storm 10 000, slow 3 000, ramp to 19 000
+        bench/run.sh quick     # ~3 min: fanout 1 000 clients @ 20/s for 15 s (also traced), idle 2 000, ingest 5 s
+        bench/run.sh full      # fanout 3 000 @ 20/s (also traced) and 10 000 @ 10/s (x3 each), idle 10 000, storm 10 000, slow 3 000, ramp to 19 000,
+                               # ingest 20 s with 9 subscribers on SQLite and on PostgreSQL (its own, durable) and with 1 000 subscribers (x3 each)
         bench/run.sh full --only idle,storm,slow --repeat-large 3   # medians of 3 for the other large scenarios too
         bench/run.sh fanout --clients 3000 --rate 20 --seconds 12 --profile /tmp/prof   # perf, perf stat, dotnet-counters on each server
         bench/run.sh fanout --clients 3000 --rate 20 --seconds 15 --repeat 3 --targets SignalStream,Ceiling
+        bench/run.sh fanout --clients 3000 --rate 20 --seconds 15 --repeat 3 --targets SignalStream,SignalStreamTraced
+        bench/run.sh ingest --seconds 20 --postgres "Host=127.0.0.1;Port=5451;Username=postgres;Database=postgres"
         ```
         """;
 }
