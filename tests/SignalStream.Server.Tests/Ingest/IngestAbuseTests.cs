@@ -185,7 +185,9 @@ public sealed class IngestAbuseTests(IngestAbuseTests.Fixture fixture) : IClassF
         var (socket, _) = await server.ConnectWelcomedAsync(user.Token);
         await using var _s = socket;
 
+        var burst = System.Diagnostics.Stopwatch.StartNew();
         var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => server.PostSignalAsync(TestServer.NewSignal())));
+        var refills = (int)Math.Ceiling(burst.Elapsed.TotalSeconds); // a loaded machine stretches the burst over more refills
         var created = new List<long>();
         foreach (var response in responses)
         {
@@ -199,13 +201,14 @@ public sealed class IngestAbuseTests(IngestAbuseTests.Fixture fixture) : IClassF
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 carries Retry-After");
         }
-        Assert.InRange(created.Count, 5, 10); // the bucket's 5, plus at most one refill while the burst lasts
+        Assert.InRange(created.Count, 5, 5 + 5 * refills); // the bucket's 5, plus a refill for each second the burst lasts
+        Assert.True(created.Count < 40, "nothing was refused");
         Assert.Equal(created.Count, await CountAsync(server));
 
-        // Exactly the accepted ones were broadcast, each promptly.
+        // Exactly the accepted ones were broadcast, each within 5 s of the burst.
         var frames = (await socket.DrainUntilPongAsync()).Where(f => f.Type == MessageTypes.Signal).ToList();
         Assert.Equal(created.Order(), frames.Select(f => f.Seq!.Value));
-        Assert.All(frames, f => Assert.True(DateTimeOffset.UtcNow - f.Signal!.ReceivedAt < TimeSpan.FromSeconds(5)));
+        Assert.All(frames, f => Assert.True(DateTimeOffset.UtcNow - f.Signal!.ReceivedAt < burst.Elapsed + TimeSpan.FromSeconds(5)));
 
         // After the refill, the publisher is served again.
         using var refilled = await Eventually.ResultAsync(async () =>
