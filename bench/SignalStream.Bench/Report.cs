@@ -244,7 +244,7 @@ public sealed class SuiteReport
         var svg = new StringBuilder();
         string S(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
         svg.AppendLine(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{h + top + bottom}\" font-family=\"sans-serif\" font-size=\"11\">");
-        svg.AppendLine(CultureInfo.InvariantCulture, $"<rect width=\"100%\" height=\"100%\" fill=\"white\"/><text x=\"10\" y=\"18\" font-size=\"14\" font-weight=\"bold\">SignalStream (untraced and traced) vs ceiling vs SignalR ({Mode}, {Started} UTC, medians)</text>");
+        svg.AppendLine(CultureInfo.InvariantCulture, $"<rect width=\"100%\" height=\"100%\" fill=\"white\"/><text x=\"10\" y=\"18\" font-size=\"14\" font-weight=\"bold\">SignalStream vs ceiling vs SignalR ({Mode}, {Started} UTC, medians)</text>");
         // legend
         var lx = 10;
         foreach (var (name, color) in colors)
