@@ -60,7 +60,6 @@ public static class ServerApp
         services.AddServerOptions(config);
         builder.Logging.AddServerLogFormats();
         services.AddTracing(config);
-        MeterBridge.EnsureStarted();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.UseTraceId);
         services.AddBrowserCors();
         services.AddTrustedProxies(config);

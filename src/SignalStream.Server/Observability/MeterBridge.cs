@@ -10,9 +10,10 @@ namespace SignalStream.Server.Observability;
 /// (<c>_seconds</c>, <c>_bytes</c>), <c>_total</c> on counters, and a gauge never ending in <c>_count</c> (its last
 /// word is made plural instead), so that <c>promtool check metrics</c> has nothing to say. prometheus-net's own
 /// adapter prefixes the meter name, types every counter as a gauge and drops units; it is switched off, as are the
-/// EventCounters (msquic's among them). Process-wide, like the registry it writes to.
+/// EventCounters (msquic's among them). One bridge per server registry; the meters it listens to are process-wide
+/// (runtime, Npgsql) or per app (Kestrel, hosting: beside other servers in one process, their series are summed).
 /// </summary>
-internal static class MeterBridge
+internal sealed class MeterBridge : IDisposable
 {
     /// <summary>The meters worth a series; anything else (System.Net.Quic, System.Net.Http...) is left out.</summary>
     private static readonly HashSet<string> Meters = new(StringComparer.Ordinal)
@@ -26,27 +27,39 @@ internal static class MeterBridge
         "dotnet.thread_pool.thread.count", "dotnet.thread_pool.queue.length",
     };
 
-    private static readonly Lazy<MeterListener> Listener = new(Start);
+    private readonly MeterListener _listener;
+    private readonly IMetricFactory _metrics;
+    private readonly Dictionary<string, Series> _seriesByName = new(StringComparer.Ordinal);
 
-    public static void EnsureStarted() => _ = Listener.Value;
-
-    private static MeterListener Start()
+    public MeterBridge(CollectorRegistry registry)
     {
-        Metrics.SuppressDefaultMetrics(new SuppressDefaultMetricOptions { SuppressMeters = true, SuppressEventCounters = true, SuppressDebugMetrics = true });
-        var listener = new MeterListener
+        _metrics = Metrics.WithCustomRegistry(registry);
+        _listener = new MeterListener
         {
             InstrumentPublished = (instrument, l) =>
             {
-                if (Meters.Contains(instrument.Meter.Name)) l.EnableMeasurementEvents(instrument, Series.For(instrument));
+                if (Meters.Contains(instrument.Meter.Name)) l.EnableMeasurementEvents(instrument, SeriesOf(instrument));
             },
         };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, state) => ((Series)state!).Record(value, tags));
-        listener.SetMeasurementEventCallback<int>((_, value, tags, state) => ((Series)state!).Record(value, tags));
-        listener.SetMeasurementEventCallback<double>((_, value, tags, state) => ((Series)state!).Record(value, tags));
-        listener.Start();
+        _listener.SetMeasurementEventCallback<long>((_, value, tags, state) => ((Series)state!).Record(value, tags));
+        _listener.SetMeasurementEventCallback<int>((_, value, tags, state) => ((Series)state!).Record(value, tags));
+        _listener.SetMeasurementEventCallback<double>((_, value, tags, state) => ((Series)state!).Record(value, tags));
+        _listener.Start();
         // Observable instruments report when asked: just before each scrape.
-        Metrics.DefaultRegistry.AddBeforeCollectCallback(listener.RecordObservableInstruments);
-        return listener;
+        registry.AddBeforeCollectCallback(_listener.RecordObservableInstruments);
+    }
+
+    public void Dispose() => _listener.Dispose();
+
+    private Series SeriesOf(Instrument instrument)
+    {
+        var name = NameOf(instrument);
+        lock (_seriesByName)
+        {
+            // Each app in a process (tests) has its own Kestrel meter: their instruments share one series.
+            if (!_seriesByName.TryGetValue(name, out var series)) _seriesByName[name] = series = new Series(instrument, name, _metrics);
+            return series;
+        }
     }
 
     /// <summary>The Prometheus name of an instrument (see the class summary).</summary>
@@ -72,23 +85,11 @@ internal static class MeterBridge
     /// One instrument's series. Its labels are the tags of its first measurement (an instrument's tags rarely change;
     /// a tag that only turns up later is left out, one that goes missing is empty).
     /// </summary>
-    private sealed class Series(Instrument instrument, string name)
+    private sealed class Series(Instrument instrument, string name, IMetricFactory metrics)
     {
-        private static readonly Dictionary<string, Series> ByName = new(StringComparer.Ordinal);
         private readonly Lock _gate = new();
         private string[]? _tagNames;
         private Collector? _collector;
-
-        public static Series For(Instrument instrument)
-        {
-            var name = NameOf(instrument);
-            lock (ByName)
-            {
-                // Each app in a process (tests) has its own Kestrel meter: their instruments share one series.
-                if (!ByName.TryGetValue(name, out var series)) ByName[name] = series = new Series(instrument, name);
-                return series;
-            }
-        }
 
         public void Record<T>(T value, ReadOnlySpan<KeyValuePair<string, object?>> tags) where T : struct, IConvertible
         {
@@ -123,10 +124,10 @@ internal static class MeterBridge
                 var help = string.IsNullOrEmpty(instrument.Description) ? instrument.Name : instrument.Description;
                 return _collector = instrument switch
                 {
-                    _ when IsCounter(instrument) => Metrics.CreateCounter(name, help, labelNames),
-                    Histogram<double> d => Metrics.CreateHistogram(name, help, labelNames, new HistogramConfiguration { Buckets = Buckets(d.Advice?.HistogramBucketBoundaries) }),
-                    Histogram<long> or Histogram<int> => Metrics.CreateHistogram(name, help, labelNames),
-                    _ => Metrics.CreateGauge(name, help, labelNames),
+                    _ when IsCounter(instrument) => metrics.CreateCounter(name, help, labelNames),
+                    Histogram<double> d => metrics.CreateHistogram(name, help, labelNames, new HistogramConfiguration { Buckets = Buckets(d.Advice?.HistogramBucketBoundaries) }),
+                    Histogram<long> or Histogram<int> => metrics.CreateHistogram(name, help, labelNames),
+                    _ => metrics.CreateGauge(name, help, labelNames),
                 };
             }
         }

@@ -23,12 +23,12 @@ public static class ObservabilityEndpoints
         var stats = app.MapGet(Paths.Stats, async (ClusterStats cluster) => Results.Json(await cluster.GetAsync(), ProtocolJson.Default.StatsResponse));
         if (!options.PublicStats) stats.AddEndpointFilter<AdminKeyFilter>();
 
-        var metrics = app.MapGet("/metrics", async (HttpContext context, CancellationToken ct) =>
+        var metrics = app.MapGet("/metrics", async (HttpContext context, ServerMetrics server, CancellationToken ct) =>
         {
             // Exemplars (trace ids on the latency histogram) exist only in OpenMetrics, which Prometheus asks for.
             var openMetrics = context.Request.Headers.Accept.ToString().Contains("application/openmetrics-text", StringComparison.Ordinal);
             context.Response.ContentType = openMetrics ? "application/openmetrics-text; version=1.0.0; charset=utf-8" : "text/plain; version=0.0.4; charset=utf-8";
-            await Metrics.DefaultRegistry.CollectAndExportAsTextAsync(context.Response.Body, openMetrics ? ExpositionFormat.OpenMetricsText : ExpositionFormat.PrometheusText, ct);
+            await server.Registry.CollectAndExportAsTextAsync(context.Response.Body, openMetrics ? ExpositionFormat.OpenMetricsText : ExpositionFormat.PrometheusText, ct);
             return Results.Empty;
         });
         if (!options.PublicMetrics) metrics.AddEndpointFilter<AdminKeyFilter>();
