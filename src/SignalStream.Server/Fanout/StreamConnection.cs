@@ -308,7 +308,7 @@ public sealed class StreamConnection
             {
                 // No token: a cancellable send takes ManagedWebSocket's slow path (a state machine and a
                 // registration per frame). A stuck write ends when the close timeout aborts the transport.
-                write = close ? CloseSocketAsync() : _socket!.SendAsync(item.Frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+                write = close ? CloseSocketAsync() : SendAsync(item.Frame);
             }
             catch (Exception e) when (IsSendFailure(e))
             {
@@ -338,6 +338,11 @@ public sealed class StreamConnection
         }
         if (Sent(item, close)) SendQueued();
     }
+
+    /// <summary>Our own WebSocket takes the frame as built once for every recipient; another gets the message.</summary>
+    private ValueTask SendAsync(OutboundFrame frame) => _socket is PipeWebSocket own
+        ? own.SendFrameAsync(frame.WebSocketFrame)
+        : _socket!.SendAsync(frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
 
     private bool TryTakeNext(out Outbound item, out bool close)
     {
