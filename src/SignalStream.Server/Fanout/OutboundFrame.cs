@@ -33,6 +33,8 @@ public sealed class OutboundFrame
     public ReadOnlyMemory<byte> Utf8 => _frame.AsMemory(_payloadAt);
     /// <summary>The message as one final, unmasked WebSocket text frame: header and payload, ready for the wire.</summary>
     public ReadOnlyMemory<byte> WebSocketFrame => _frame;
+    /// <inheritdoc cref="WebSocketFrame"/>
+    public ArraySegment<byte> WebSocketFrameSegment => _frame;
     public long Seq { get; }
     public Tier MinTier { get; }
     public string? Symbol { get; }

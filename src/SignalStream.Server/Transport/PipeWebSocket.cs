@@ -334,6 +334,25 @@ public sealed class PipeWebSocket : WebSocket
         return Released(WriteUnderLock(frame));
     }
 
+    /// <summary>
+    /// Sends frames built beforehand, each one message, in one write (one <c>sendmsg</c>); the list is read
+    /// before this returns, so the caller may reuse it.
+    /// </summary>
+    public ValueTask SendFramesAsync(IList<ArraySegment<byte>> frames)
+    {
+        if (State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            throw new WebSocketException(WebSocketError.InvalidState, $"cannot send in state {State}");
+        if (!_sendLock.Wait(0)) return SendAfterLockAsync(Concat(frames, skip: 0));
+        ValueTask write;
+        try { write = WriteAsync(frames); }
+        catch
+        {
+            _sendLock.Release();
+            throw;
+        }
+        return Released(write);
+    }
+
     /// <summary>Writes one frame under the send lock; completes synchronously when the write does (the common case).</summary>
     private ValueTask SendLockedAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancellationToken)
     {
@@ -442,6 +461,41 @@ public sealed class PipeWebSocket : WebSocket
         return SendRestAsync(_socket, bytes[sent..]);
     }
 
+    private ValueTask WriteAsync(IList<ArraySegment<byte>> frames)
+    {
+        if (_socket is null)
+        {
+            foreach (var frame in frames) _output.Write(frame);
+            return FlushAsync();
+        }
+        int sent;
+        SocketError error;
+        try { sent = _socket.Send(frames, SocketFlags.None, out error); }
+        catch (ObjectDisposedException) { throw Gone(); }
+        var total = 0;
+        foreach (var frame in frames) total += frame.Count;
+        if (sent == total) return ValueTask.CompletedTask;
+        if (error is not (SocketError.Success or SocketError.WouldBlock)) throw Gone();
+        return SendRestAsync(_socket, Concat(frames, sent));
+    }
+
+    /// <summary>The frames' bytes after the first <paramref name="skip"/>, in one array: the copy a write that has to wait keeps.</summary>
+    private static byte[] Concat(IList<ArraySegment<byte>> frames, int skip)
+    {
+        var total = 0;
+        foreach (var frame in frames) total += frame.Count;
+        var rest = new byte[total - skip];
+        var at = 0;
+        foreach (var frame in frames)
+        {
+            var part = frame.AsSpan(Math.Min(skip, frame.Count));
+            skip -= frame.Count - part.Length;
+            part.CopyTo(rest.AsSpan(at));
+            at += part.Length;
+        }
+        return rest;
+    }
+
     private static async ValueTask SendRestAsync(Socket socket, ReadOnlyMemory<byte> rest)
     {
         try
@@ -457,6 +511,11 @@ public sealed class PipeWebSocket : WebSocket
     private ValueTask WriteToPipeAsync(ReadOnlyMemory<byte> bytes)
     {
         _output.Write(bytes.Span);
+        return FlushAsync();
+    }
+
+    private ValueTask FlushAsync()
+    {
         var flush = _output.FlushAsync();
         if (!flush.IsCompletedSuccessfully) return ThrowIfEndedAsync(flush);
         ThrowIfEnded(flush.Result);
