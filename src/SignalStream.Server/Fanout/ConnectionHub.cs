@@ -16,6 +16,12 @@ public enum HubEntry { Added, UserAtLimit, AtCapacity }
 
 public sealed class ConnectionHub : ISignalFanout
 {
+    /// <summary>
+    /// A shard's loop makes the sends itself (a <c>send()</c> each), so its passes are long: several per core
+    /// keep a pass short and the cores busy while one loop waits for its time slice on a shared machine.
+    /// </summary>
+    private const int ShardsPerCore = 4;
+
     private readonly ServerMetrics _metrics;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<StreamConnection>> _byUser = new(StringComparer.Ordinal);
@@ -28,7 +34,7 @@ public sealed class ConnectionHub : ISignalFanout
     public ConnectionHub(ServerMetrics metrics)
     {
         _metrics = metrics;
-        _shards = [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 16)).Select(_ => new FanoutShard())];
+        _shards = [.. Enumerable.Range(0, Math.Clamp(ShardsPerCore * Environment.ProcessorCount, 1, 64)).Select(_ => new FanoutShard())];
     }
 
     /// <summary>The newest seq broadcast (or stored, at start).</summary>

@@ -21,8 +21,8 @@ public sealed class StreamConnection
     /// <summary>The most frames in one write: what the runtime gathers without allocating (Linux's UIO_FASTIOV).</summary>
     internal const int MaxBatch = 8;
 
-    [ThreadStatic] private static Outbound[]? t_batch;
-    [ThreadStatic] private static List<ArraySegment<byte>>? t_frames;
+    [ThreadStatic] private static Outbound[]? _batch;
+    [ThreadStatic] private static List<ArraySegment<byte>>? _frames;
 
     private readonly Lock _sync = new();
     private readonly Queue<Outbound> _queue = new();
@@ -319,7 +319,7 @@ public sealed class StreamConnection
     /// </summary>
     private void SendQueued()
     {
-        var batch = t_batch ??= new Outbound[MaxBatch]; // used only until the write returns: a pending one gets a copy
+        var batch = _batch ??= new Outbound[MaxBatch]; // used only until the write returns: a pending one gets a copy
         while (true)
         {
             int count;
@@ -378,7 +378,7 @@ public sealed class StreamConnection
         if (_socket is not PipeWebSocket own)
             return _socket!.SendAsync(batch[0].Frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         if (count == 1) return own.SendFrameAsync(batch[0].Frame.WebSocketFrame);
-        var frames = t_frames ??= new List<ArraySegment<byte>>(MaxBatch);
+        var frames = _frames ??= new List<ArraySegment<byte>>(MaxBatch);
         frames.Clear();
         for (var i = 0; i < count; i++) frames.Add(batch[i].Frame.WebSocketFrameSegment);
         return own.SendFramesAsync(frames);
