@@ -6,7 +6,7 @@ using SignalStream.Server.Storage;
 namespace SignalStream.Server.Fanout;
 
 /// <summary>
-/// This node's live connections, spread over one fan-out shard per core. A broadcast only hands
+/// This node's live connections, spread over fan-out shards (several per core). A broadcast only hands
 /// the shared frame to each shard and returns, so ingest never waits for the fan-out; each shard
 /// walks its own connections on its own loop, in seq order, and offers the frame (written at once
 /// to an idle socket, queued for a busy one), so the cores share the work and one slow socket
