@@ -11,7 +11,7 @@ using Spectre.Console;
 //   storm --clients N [--rate 10] [--seconds 20]
 //   slow --clients N --rate R --seconds S
 //   ingest [--publishers 32] [--seconds 20] [--subscribers 9] [--postgres CONNECTION]   (SignalStream only)
-// Common: --targets Ceiling,SignalStream,SignalR  --repeat N  --users 300  --out bench/results  --docs docs/benchmarks.md
+// Common: --targets Ceiling,SignalStream,SignalStreamTraced,SignalR  --repeat N  --users 300  --out bench/results  --docs docs/benchmarks.md
 //   worker ...                            (internal: spawned by the coordinator to hold sockets)
 
 var parsed = new Args(args);
@@ -27,12 +27,14 @@ if (parsed.Command is null or "help" or "--help" or "-h")
           storm --clients N [--rate 10] [--seconds 20]
           slow --clients N --rate R --seconds S
           ingest [--publishers 32] [--seconds 20] [--subscribers 9]   (SignalStream only)
-        options: --targets Ceiling,SignalStream,SignalR  --repeat N  --users 300  --out DIR  --docs FILE
+        options: --targets Ceiling,SignalStream,SignalStreamTraced,SignalR  --repeat N  --users 300  --out DIR  --docs FILE
                  --profile DIR   perf + perf stat + dotnet-counters on the server during each measured fan-out window
                  --server-env K=V,K2=V2   extra environment for the servers (e.g. DOTNET_gcServer=0)
                  --warmup S      seconds of publishing before each fan-out window (default 10; 5 in quick)
                  --signalr-client raw|official   SignalR target through the raw protocol client (default) or HubConnection
                  --postgres CONNECTION   SignalStream stores in this PostgreSQL database instead of SQLite
+                                         (in a suite: only the PostgreSQL ingest runs, which run.sh gives an instance of its own)
+        targets: SignalStreamTraced is SignalStream exporting every signal's trace to an OTLP sink the bench serves (fan-out only)
         """);
     return parsed.Command is null ? 2 : 0;
 }
@@ -44,7 +46,7 @@ var outDir = Path.GetFullPath(parsed.Get("out", Path.Combine(paths.RepoRoot, "be
 Directory.CreateDirectory(outDir);
 var work = Path.Combine(Path.GetTempPath(), $"signalstream-bench-{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Environment.ProcessId}");
 Directory.CreateDirectory(work);
-var targets = parsed.Get("targets", "Ceiling,SignalStream,SignalR").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+var targets = parsed.Get("targets", "Ceiling,SignalStream,SignalStreamTraced,SignalR").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
     .Select(t => Enum.Parse<TargetKind>(t, ignoreCase: true)).ToArray();
 var repeat = parsed.GetInt("repeat", 1);
 paths.Snapshot(work, targets);
@@ -75,15 +77,13 @@ void Status(string text)
     }
 }
 
-var host = new BenchHost(paths, work, parsed.GetInt("users", report.Mode == "quick" ? 90 : 300), Status);
+await using var host = new BenchHost(paths, work, parsed.GetInt("users", report.Mode == "quick" ? 90 : 300), Status);
 WorkerHandle.SignalRClient = parsed.Get("signalr-client", "raw");
 foreach (var pair in parsed.Get("server-env", "").Split(',', StringSplitOptions.RemoveEmptyEntries))
     ServerProcess.ExtraEnvironment[pair.Split('=', 2)[0]] = pair.Split('=', 2)[1];
-if (parsed.Get("postgres", "") is { Length: > 0 } postgres)
-{
-    ServerProcess.ExtraSignalStreamArguments.AddRange(["--Storage:Provider=postgres", $"--Storage:ConnectionString={postgres}"]);
-    host.StorageLabel = "PostgreSQL";
-}
+// A suite measures SQLite throughout and PostgreSQL in its own ingest runs; one scenario stores where it is told.
+var postgres = parsed.Get("postgres", "") is { Length: > 0 } connection ? Storage.Postgres(connection) : null;
+if (parsed.Command != "suite" && postgres is not null) host.Storage = postgres;
 if (parsed.Get("profile", "") is { Length: > 0 } profileDir) host.ProfileDirectory = Path.GetFullPath(profileDir);
 host.WarmUpSeconds = parsed.GetInt("warmup", report.Mode == "quick" ? 5 : 10);
 var scenarios = new Scenarios(host, Status);
@@ -115,24 +115,26 @@ async Task ForTargets(int times, Func<TargetKind, int, Task> run, TargetKind[]? 
             }
 }
 
-async Task Fanout(int clients, double rate, int seconds, int times) =>
-    await ForTargets(times, async (t, r) => Record(await scenarios.FanoutAsync(t, clients, rate, seconds, r)));
+// The traced target answers one question, what tracing costs a fan-out; the other scenarios run the three servers.
+TargetKind[] servers = [TargetKind.Ceiling, TargetKind.SignalStream, TargetKind.SignalR];
+async Task Fanout(int clients, double rate, int seconds, int times, TargetKind[]? only = null) =>
+    await ForTargets(times, async (t, r) => Record(await scenarios.FanoutAsync(t, clients, rate, seconds, r)), only);
 async Task Idle(int clients, int times) =>
-    await ForTargets(times, async (t, r) => Record(await scenarios.IdleAsync(t, clients, r)));
+    await ForTargets(times, async (t, r) => Record(await scenarios.IdleAsync(t, clients, r)), servers);
 async Task Ramp(int times) =>
-    await ForTargets(times, async (t, r) => Record(await scenarios.RampAsync(t, parsed.GetInt("step", 1000), parsed.GetInt("max", 19_000), parsed.GetInt("burst", 10), parsed.GetDouble("burst-rate", 10), r)));
+    await ForTargets(times, async (t, r) => Record(await scenarios.RampAsync(t, parsed.GetInt("step", 1000), parsed.GetInt("max", 19_000), parsed.GetInt("burst", 10), parsed.GetDouble("burst-rate", 10), r)), servers);
 async Task Storm(int clients, double rate, int seconds, int times, TargetKind[]? only = null) =>
-    await ForTargets(times, async (t, r) => Record(await scenarios.StormAsync(t, clients, rate, seconds, r)), only);
+    await ForTargets(times, async (t, r) => Record(await scenarios.StormAsync(t, clients, rate, seconds, r)), only ?? servers);
 async Task Slow(int clients, double rate, int seconds, int times) =>
     await ForTargets(times, async (t, r) =>
     {
         var (without, with) = await scenarios.SlowAsync(t, clients, rate, seconds, r);
         Record(without);
         Record(with);
-    });
+    }, servers);
 
-async Task Ingest(int publishers, int seconds, int subscribers, int times) =>
-    await ForTargets(times, async (t, r) => Record(await scenarios.IngestAsync(t, publishers, seconds, subscribers, r)), [TargetKind.SignalStream]);
+async Task Ingest(int publishers, int seconds, int subscribers, int times, Storage? storage = null) =>
+    await ForTargets(times, async (t, r) => Record(await scenarios.IngestAsync(t, publishers, seconds, subscribers, r, storage)), [TargetKind.SignalStream]);
 
 async Task Body()
 {
@@ -144,14 +146,20 @@ async Task Body()
             await Ingest(32, 5, 9, repeat);
             break;
         case "suite":
-            var only = parsed.Get("only", "fanout3000,fanout10000,ramp,idle,storm,slow,ingest").Split(',');
-            if (only.Contains("fanout3000")) await Fanout(3000, 20, 15, parsed.GetInt("repeat", 3));
-            if (only.Contains("fanout10000")) await Fanout(10_000, 10, 15, parsed.GetInt("repeat", 3)); // a headline target too: medians of 3
+            var only = parsed.Get("only", "fanout3000,fanout10000,ramp,idle,storm,slow,ingest,ingest-postgres,ingest1000").Split(',');
+            if (only.Contains("fanout3000")) await Fanout(3000, 20, 15, parsed.GetInt("repeat", 3)); // with the traced target: issue 16's cost
+            if (only.Contains("fanout10000")) await Fanout(10_000, 10, 15, parsed.GetInt("repeat", 3), servers); // a headline target too: medians of 3
             if (only.Contains("idle")) await Idle(10_000, parsed.GetInt("repeat-large", 1));
             if (only.Contains("storm")) await Storm(10_000, 10, 20, parsed.GetInt("repeat-large", 1), [TargetKind.SignalStream]);
             if (only.Contains("slow")) await Slow(3000, 20, 30, parsed.GetInt("repeat-large", 1));
             if (only.Contains("ramp")) await Ramp(1);
-            if (only.Contains("ingest")) await Ingest(32, 20, 9, parsed.GetInt("repeat", 3));
+            if (only.Contains("ingest")) await Ingest(32, 20, 9, parsed.GetInt("repeat", 3), Storage.Sqlite);
+            if (only.Contains("ingest-postgres"))
+            {
+                if (postgres is not null) await Ingest(32, 20, 9, parsed.GetInt("repeat", 3), postgres);
+                else AnsiConsole.MarkupLine("[yellow]ingest-postgres skipped: no --postgres CONNECTION (bench/run.sh full starts an instance)[/]");
+            }
+            if (only.Contains("ingest1000")) await Ingest(32, 20, 1000, parsed.GetInt("repeat", 3), Storage.Sqlite); // fan-out bound: vs the fan-out scenarios
             break;
         case "fanout": await Fanout(parsed.GetInt("clients", 1000), parsed.GetDouble("rate", 20), parsed.GetInt("seconds", 15), repeat); break;
         case "idle": await Idle(parsed.GetInt("clients", 2000), repeat); break;
@@ -261,14 +269,16 @@ public static class Docs
         ## What is measured
 
         - **Targets**, each a child process on its own port and a fresh data folder, driven by the same generator with the same payloads:
-          **SignalStream** (`src/SignalStream.Server`: auth, SQLite storage, tier filtering, resume);
+          **SignalStream** (`src/SignalStream.Server`: auth, SQLite storage, tier filtering, resume; in the ingest scenario also PostgreSQL, an instance `bench/run.sh full` starts with `fsync` and `synchronous_commit` on);
+          **SignalStreamTraced** (fan-out only: the same server exporting every signal's trace over OTLP/HTTP to a sink the generator serves on loopback, each ingest POST carrying a sampled `traceparent`; compared with SignalStream of the same run for issue 16's tracing cost);
           **Ceiling** (`bench/Baselines/Ceiling`: minimal Kestrel WebSocket broadcaster, no auth, no storage, one pre-serialized frame per signal offered to every socket of the tiers allowed to see it, a bounded queue and one writer per socket);
           **SignalR** (`bench/Baselines/SignalRServer`: ASP.NET Core SignalR, JWT bearer auth, a group per tier, a SQLite insert before the broadcast, JSON hub protocol).
         - **Latency**: from just before the ingest POST is written to the moment a client has parsed the frame, for every delivery, in HdrHistogram (µs resolution). The POST start is a monotonic-clock timestamp carried in the signal's `external_id`, so every generator process on this machine reads the same clock.
         - **Correctness**, in the same run: every client must receive exactly the signals its tier may see (`min_tier` cycles STARTER, PROFESSIONAL, INSTITUTIONAL; clients are spread evenly over the tiers), once, in `seq` order. Missing, duplicated, forbidden and out-of-order deliveries are counted; a run with any is marked failed.
         - **Warm-up**: each fan-out window follows 10 s of publishing at the same rate (5 s in `quick`), not measured: code that runs once per signal climbs the JIT tiers slowly (see bench/PROFILE.md).
         - **Server CPU** (user + system, `/proc/<pid>/stat`) from the first POST to the last delivery, per 1 000 deliveries. **KB per connection**: VmRSS with N connections (settled) minus VmRSS before them, divided by N.
-        - **Users**: 300 users (90 in `quick`, so that a fresh build still runs it in under two minutes), a third per tier; tokens fetched once; clients share them round-robin.
+        - **Targets table**: the issues' targets this run measured (16: tracing cost; 17: fan-out against the ceiling, idle memory, ingest on SQLite and PostgreSQL, ingest with 1 000 subscribers against the fan-out's deliveries/s), met or not met with the figures.
+        - **Users**: 300 users (90 in `quick`, so that a fresh build still runs it in about three minutes), a third per tier; tokens fetched once; clients share them round-robin.
         - **Generator**: `bench/SignalStream.Bench`, a raw RFC 6455 client (one socket, a 2 KB buffer and one receive loop per connection; no per-frame allocation), in worker processes of at most 9 500 sockets above 15 000 clients.
 
         ## Results
@@ -280,11 +290,14 @@ public static class Docs
         ## Commands
 
         ```sh
-        bench/run.sh quick     # < 2 min: fanout 1 000 clients @ 20/s for 15 s and idle 2 000, against all three targets
-        bench/run.sh full      # fanout 3 000 @ 20/s and 10 000 @ 10/s (x3 each), idle 10 000, storm 10 000, slow 3 000, ramp to 19 000
+        bench/run.sh quick     # ~3 min: fanout 1 000 clients @ 20/s for 15 s (also traced), idle 2 000, ingest 5 s
+        bench/run.sh full      # fanout 3 000 @ 20/s (also traced) and 10 000 @ 10/s (x3 each), idle 10 000, storm 10 000, slow 3 000, ramp to 19 000,
+                               # ingest 20 s with 9 subscribers on SQLite and on PostgreSQL (its own, durable) and with 1 000 subscribers (x3 each)
         bench/run.sh full --only idle,storm,slow --repeat-large 3   # medians of 3 for the other large scenarios too
         bench/run.sh fanout --clients 3000 --rate 20 --seconds 12 --profile /tmp/prof   # perf, perf stat, dotnet-counters on each server
         bench/run.sh fanout --clients 3000 --rate 20 --seconds 15 --repeat 3 --targets SignalStream,Ceiling
+        bench/run.sh fanout --clients 3000 --rate 20 --seconds 15 --repeat 3 --targets SignalStream,SignalStreamTraced
+        bench/run.sh ingest --seconds 20 --postgres "Host=127.0.0.1;Port=5451;Username=postgres;Database=postgres"
         ```
         """;
 }

@@ -23,7 +23,7 @@ public sealed class SuiteReport
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    private static readonly string[] Order = [nameof(TargetKind.Ceiling), nameof(TargetKind.SignalStream), nameof(TargetKind.SignalR)];
+    private static readonly string[] Order = [nameof(TargetKind.Ceiling), nameof(TargetKind.SignalStream), nameof(TargetKind.SignalStreamTraced), nameof(TargetKind.SignalR)];
 
     /// <summary>Per scenario and target, the median of each figure over the repeats (the run whose p99 is the median supplies the counts).</summary>
     public void ComputeMedians()
@@ -86,6 +86,7 @@ public sealed class SuiteReport
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Command: `{commandLine}`");
         md.AppendLine();
+        Targets(md);
 
         var fanouts = Medians.Where(m => m.Scenario.StartsWith("fanout", StringComparison.Ordinal) || m.Scenario.StartsWith("slow", StringComparison.Ordinal)).ToList();
         if (fanouts.Count > 0)
@@ -180,10 +181,61 @@ public sealed class SuiteReport
         return md.ToString();
     }
 
+    private static string Verdict(bool met) => met ? "**met**" : "**not met**";
+
+    /// <summary>The issues' targets this run measured, met or not, with the figures (medians).</summary>
+    private void Targets(StringBuilder md)
+    {
+        var rows = new List<string>();
+        var plain = nameof(TargetKind.SignalStream);
+        foreach (var traced in Medians.Where(m => m.Target == nameof(TargetKind.SignalStreamTraced)))
+        {
+            var off = Find(traced.Scenario, plain);
+            if (off is null) continue;
+            var cpu = traced.CpuMsPer1000 / off.CpuMsPer1000;
+            rows.Add($"| 16 | {traced.Scenario}: every signal traced and exported costs < 5 % more server CPU per delivery | CPU / 1 000 deliveries {F(traced.CpuMsPer1000, "0.00")} ms traced vs {F(off.CpuMsPer1000, "0.00")} ms not ({Ratio(traced.CpuMsPer1000, off.CpuMsPer1000)}); p99 {F(traced.P99)} vs {F(off.P99)} ms ({Ratio(traced.P99, off.P99)}); the sink received {F(traced.Extra?.GetValueOrDefault("otlp_exports"), "0")} exports, {F(traced.Extra?.GetValueOrDefault("otlp_kb"), "0")} KB in the window | {Verdict(cpu < 1.05 && traced.Passed && traced.Extra?.GetValueOrDefault("otlp_kb") > 0)} |");
+        }
+        // Issue 17 names its fan-out and idle sizes; smaller runs (quick) are no evidence either way.
+        foreach (var m in Medians.Where(m => m.Target == plain && m.Scenario is "fanout 3000@20/s" or "fanout 10000@10/s"))
+        {
+            var ceiling = Find(m.Scenario, nameof(TargetKind.Ceiling));
+            if (ceiling is null) continue;
+            var cpu = m.CpuMsPer1000 / ceiling.CpuMsPer1000;
+            var p99 = m.P99 / ceiling.P99;
+            rows.Add($"| 17 | {m.Scenario}: server CPU per delivery ≤ 0.7x the ceiling's, p99 ≤ 0.85x, nothing missing, duplicated, forbidden or out of order | CPU / 1 000 deliveries {F(m.CpuMsPer1000, "0.00")} vs {F(ceiling.CpuMsPer1000, "0.00")} ms ({Ratio(m.CpuMsPer1000, ceiling.CpuMsPer1000)}); p99 {F(m.P99)} vs {F(ceiling.P99)} ms ({Ratio(m.P99, ceiling.P99)}); {(m.Passed ? "all correct" : "errors")} | {Verdict(cpu <= 0.7 && p99 <= 0.85 && m.Passed)} |");
+        }
+        foreach (var m in Medians.Where(m => m.Target == plain && m.Scenario == "idle 10000"))
+            rows.Add($"| 17 | {m.Scenario}: RSS per authenticated connection ≤ 8 KB | {F(m.KbPerConnection)} KB | {Verdict(m.KbPerConnection <= 8 && m.Passed)} |");
+        // The fastest fan-out of this run, for the ingest with many subscribers, where fan-out is the bound.
+        var fanout = Medians.Where(m => m.Target == plain && m.Scenario.StartsWith("fanout", StringComparison.Ordinal))
+            .MaxBy(m => m.Extra?.GetValueOrDefault("deliveries_per_s") ?? 0);
+        foreach (var m in Medians.Where(m => m.Target == plain && m.Scenario.StartsWith("ingest", StringComparison.Ordinal)))
+        {
+            var stored = m.Extra?.GetValueOrDefault("stored_delivered_per_s");
+            var deliveries = m.Extra?.GetValueOrDefault("deliveries_per_s");
+            var correct = m.Passed ? "every subscriber got every signal it may see, once, in order" : "errors (see below)";
+            if (m.Clients >= 1000)
+            {
+                var versus = fanout is null ? "no fan-out scenario in this run" : $"{Ratio(deliveries, fanout.Extra?.GetValueOrDefault("deliveries_per_s"))} the {F(fanout.Extra?.GetValueOrDefault("deliveries_per_s"), "0")} /s of {fanout.Scenario} (CPU / 1 000 deliveries {F(m.CpuMsPer1000, "0.00")} vs {F(fanout.CpuMsPer1000, "0.00")} ms)";
+                rows.Add($"| 17 | {m.Scenario}: deliveries /s against the fan-out scenario's (no threshold) | {F(deliveries, "0")} deliveries /s, {versus}; {F(stored, "0")} signals stored and delivered /s; {correct} | reported |");
+                continue;
+            }
+            var (floor, written) = m.Scenario.Contains("PostgreSQL", StringComparison.Ordinal) ? (2000, "2 000") : (5000, "5 000");
+            rows.Add($"| 17 | {m.Scenario}: ≥ {written} stored-and-delivered signals /s, POST p99 ≤ 50 ms, every subscriber every signal once, in seq order | {F(stored, "0")} /s; POST p99 {F(m.PostP99)} ms; {correct} | {Verdict(stored >= floor && m.PostP99 <= 50 && m.Passed)} |");
+        }
+        if (rows.Count == 0) return;
+        md.AppendLine("### Targets (medians of this run)");
+        md.AppendLine();
+        md.AppendLine("| issue | target | figures | |");
+        md.AppendLine("| --: | --- | --- | --- |");
+        foreach (var row in rows) md.AppendLine(row);
+        md.AppendLine();
+    }
+
     /// <summary>Two panels: latency percentiles per target for each fan-out scenario (log scale), and KB per idle connection.</summary>
     public string Svg()
     {
-        var colors = new Dictionary<string, string> { ["Ceiling"] = "#7f8c8d", ["SignalStream"] = "#2e86de", ["SignalR"] = "#e67e22" };
+        var colors = new Dictionary<string, string> { ["Ceiling"] = "#7f8c8d", ["SignalStream"] = "#2e86de", ["SignalStreamTraced"] = "#9b59b6", ["SignalR"] = "#e67e22" };
         var fanouts = Medians.Where(m => m.Scenario.StartsWith("fanout", StringComparison.Ordinal)).GroupBy(m => m.Scenario).ToList();
         var idle = Medians.Where(m => m.Scenario.StartsWith("idle", StringComparison.Ordinal)).ToList();
         string[] pct = ["p50", "p90", "p99", "p99.9"];
@@ -198,7 +250,7 @@ public sealed class SuiteReport
         foreach (var (name, color) in colors)
         {
             svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{lx}\" y=\"28\" width=\"10\" height=\"10\" fill=\"{color}\"/><text x=\"{lx + 14}\" y=\"37\">{name}</text>");
-            lx += 110;
+            lx += 140;
         }
         // latency panels, log10 scale from 1 ms to 10 s
         double Y(double ms) => top + h - (Math.Log10(Math.Clamp(ms, 1, 10_000)) / 4.0) * h;
@@ -213,7 +265,7 @@ public sealed class SuiteReport
             {
                 var gx = x0 + 5 + p * groupW;
                 var bars = Order.Select(t => group.FirstOrDefault(m => m.Target == t)).ToList();
-                var barW = (groupW - 10) / 3.0;
+                var barW = (groupW - 10) / (double)Order.Length;
                 for (var b = 0; b < bars.Count; b++)
                 {
                     var m = bars[b];
@@ -230,12 +282,13 @@ public sealed class SuiteReport
         // memory panel
         svg.AppendLine(CultureInfo.InvariantCulture, $"<text x=\"{x0}\" y=\"{top - 4}\" font-weight=\"bold\">{(idle.FirstOrDefault()?.Scenario ?? "idle")}: KB per connection</text>");
         var maxKb = Math.Max(1, idle.Max(m => m.KbPerConnection) ?? 1) * 1.15;
-        for (var b = 0; b < Order.Length; b++)
+        var measured = Order.Select(t => idle.FirstOrDefault(i => i.Target == t)).Where(m => m?.KbPerConnection is not null).ToList();
+        for (var b = 0; b < measured.Count; b++)
         {
-            var m = idle.FirstOrDefault(i => i.Target == Order[b]);
-            if (m?.KbPerConnection is not { } kb) continue;
+            var m = measured[b]!;
+            var kb = m.KbPerConnection!.Value;
             var bh = kb / maxKb * h;
-            svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{x0 + 10 + b * 70}\" y=\"{S(top + h - bh)}\" width=\"55\" height=\"{S(bh)}\" fill=\"{colors[Order[b]]}\"/><text x=\"{x0 + 37 + b * 70}\" y=\"{S(top + h - bh - 3)}\" text-anchor=\"middle\">{S(kb)}</text><text x=\"{x0 + 37 + b * 70}\" y=\"{top + h + 14}\" text-anchor=\"middle\">{Order[b]}</text>");
+            svg.AppendLine(CultureInfo.InvariantCulture, $"<rect x=\"{x0 + 10 + b * 70}\" y=\"{S(top + h - bh)}\" width=\"55\" height=\"{S(bh)}\" fill=\"{colors[m.Target]}\"/><text x=\"{x0 + 37 + b * 70}\" y=\"{S(top + h - bh - 3)}\" text-anchor=\"middle\">{S(kb)}</text><text x=\"{x0 + 37 + b * 70}\" y=\"{top + h + 14}\" text-anchor=\"middle\">{m.Target}</text>");
         }
         svg.AppendLine(CultureInfo.InvariantCulture, $"<line x1=\"{x0}\" x2=\"{x0 + 220}\" y1=\"{top + h}\" y2=\"{top + h}\" stroke=\"#999\"/>");
         svg.AppendLine("</svg>");

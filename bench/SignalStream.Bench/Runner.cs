@@ -5,19 +5,30 @@ using HdrHistogram;
 
 namespace SignalStream.Bench;
 
+/// <summary>Where SignalStream stores: SQLite in its data folder, or a PostgreSQL database. The baselines always use SQLite.</summary>
+public sealed record Storage(string Label, string? PostgresConnection)
+{
+    public static readonly Storage Sqlite = new("SQLite", null);
+
+    public static Storage Postgres(string connection) => new("PostgreSQL", connection);
+
+    public IEnumerable<string> Settings => PostgresConnection is null ? [] : ["--Storage:Provider=postgres", $"--Storage:ConnectionString={PostgresConnection}"];
+}
+
 /// <summary>Shared state of one invocation: where things are, and one prepared data folder per target (users already created).</summary>
-public sealed class BenchHost(BenchPaths paths, string workDirectory, int userCount, Action<string> status)
+public sealed class BenchHost(BenchPaths paths, string workDirectory, int userCount, Action<string> status) : IAsyncDisposable
 {
     /// <summary>When set, the measured window of each fan-out is profiled (perf, dotnet-counters) into this folder.</summary>
     public string? ProfileDirectory { get; set; }
 
-    /// <summary>Where SignalStream stores: "SQLite" (default), or "PostgreSQL" with <c>--postgres CONNECTION</c>.</summary>
-    public string StorageLabel { get; set; } = "SQLite";
+    /// <summary>Where SignalStream stores unless a scenario says otherwise: SQLite, or PostgreSQL with <c>--postgres CONNECTION</c>.</summary>
+    public Storage Storage { get; set; } = Storage.Sqlite;
 
     /// <summary>Seconds of publishing at the scenario's rate before a fan-out's window, not measured (<c>--warmup</c>).</summary>
     public int WarmUpSeconds { get; set; } = 10;
 
-    private readonly Dictionary<TargetKind, (string Template, string UsersFile)> _templates = [];
+    private readonly Dictionary<(TargetKind, Storage), (string Template, string UsersFile)> _templates = [];
+    private OtlpSink? _otlp;
 
     public BenchPaths Paths { get; } = paths;
     public string WorkDirectory { get; } = workDirectory;
@@ -25,19 +36,24 @@ public sealed class BenchHost(BenchPaths paths, string workDirectory, int userCo
     public Action<string> Status { get; } = status;
     private int _runs;
 
+    /// <summary>The OTLP/HTTP sink the traced target exports to, started on first use and shared by every run.</summary>
+    public async Task<OtlpSink> OtlpAsync() => _otlp ??= await OtlpSink.StartAsync();
+
     /// <summary>
-    /// Creates the users once per target (password hashing is slow by design) and keeps the data
-    /// folder as a template, cached across invocations for an hour while the server build is unchanged
-    /// (the tokens in it live two hours).
+    /// Creates the users once per server and storage (password hashing is slow by design) and keeps the data
+    /// folder as a template. With SQLite the users live in that folder, so it is cached across invocations for an
+    /// hour while the server build is unchanged (the tokens in it live two hours); a PostgreSQL database may be new
+    /// (run.sh starts one per run), so there the users are created (or found) once per invocation.
     /// </summary>
-    public async Task<(string DataDirectory, string UsersFile)> FreshDataAsync(TargetKind kind)
+    public async Task<(string DataDirectory, string UsersFile)> FreshDataAsync(TargetKind kind, Storage storage)
     {
-        if (!_templates.TryGetValue(kind, out var template))
+        kind = kind.Server();
+        if (kind != TargetKind.SignalStream) storage = Storage.Sqlite;
+        if (!_templates.TryGetValue((kind, storage), out var template))
         {
-            var built = Paths.BuildId(kind);
-            // Users live where the server stores: a cache per database (PostgreSQL: per connection string).
-            var storage = kind == TargetKind.SignalStream ? StorageLabel + string.Concat(ServerProcess.ExtraSignalStreamArguments).GetHashCodeStable() : "";
-            var cache = Path.Combine(Path.GetTempPath(), "signalstream-bench-cache", $"{kind}-{UserCount}-{built}{storage}");
+            var cache = storage.PostgresConnection is null
+                ? Path.Combine(Path.GetTempPath(), "signalstream-bench-cache", $"{kind}-{UserCount}-{Paths.BuildId(kind)}")
+                : Path.Combine(WorkDirectory, $"template-{kind}-{storage.Label}");
             var dir = Path.Combine(cache, "data");
             var usersFile = Path.Combine(cache, "users.json");
             var fresh = File.Exists(usersFile) && DateTime.UtcNow - File.GetLastWriteTimeUtc(usersFile) < TimeSpan.FromHours(1);
@@ -45,8 +61,8 @@ public sealed class BenchHost(BenchPaths paths, string workDirectory, int userCo
             {
                 if (Directory.Exists(cache)) Directory.Delete(cache, recursive: true);
                 Directory.CreateDirectory(dir);
-                Status($"{kind}: creating {UserCount} users and their tokens (cached for an hour)");
-                await using (var server = await ServerProcess.StartAsync(Paths, kind, dir, Path.Combine(WorkDirectory, $"{kind}-template.log")))
+                Status($"{kind}: creating {UserCount} users and their tokens ({storage.Label})");
+                await using (var server = await ServerProcess.StartAsync(Paths, kind, dir, Path.Combine(WorkDirectory, $"{kind}-template.log"), storage.Settings))
                 {
                     using var api = new TargetApi(kind, server.BaseUri);
                     var users = await api.CreateUsersAsync(UserCount);
@@ -54,12 +70,17 @@ public sealed class BenchHost(BenchPaths paths, string workDirectory, int userCo
                 }
                 File.Move(usersFile + ".tmp", usersFile);
             }
-            _templates[kind] = template = (dir, usersFile);
+            _templates[(kind, storage)] = template = (dir, usersFile);
         }
         var run = Path.Combine(WorkDirectory, $"run-{Interlocked.Increment(ref _runs)}-{kind}");
         Directory.CreateDirectory(run);
         foreach (var file in Directory.GetFiles(template.Template)) File.Copy(file, Path.Combine(run, Path.GetFileName(file)));
         return (run, template.UsersFile);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_otlp is not null) await _otlp.DisposeAsync();
     }
 }
 
@@ -90,12 +111,16 @@ public sealed class RunContext : IAsyncDisposable
     public long Welcomed => Workers.Sum(w => Interlocked.Read(ref w.Welcomed));
     public long Valid => Workers.Sum(w => Interlocked.Read(ref w.Valid));
 
-    public static async Task<RunContext> StartAsync(BenchHost host, TargetKind kind, int maxClients)
+    /// <summary>Starts <paramref name="kind"/>'s server (SignalStream storing in <paramref name="storage"/>, else the host's) and its workers.</summary>
+    public static async Task<RunContext> StartAsync(BenchHost host, TargetKind kind, int maxClients, Storage? storage = null)
     {
-        var (data, usersFile) = await host.FreshDataAsync(kind);
-        var server = await ServerProcess.StartAsync(host.Paths, kind, data, Path.Combine(data, "server.log"), perfMap: host.ProfileDirectory is not null);
+        storage ??= host.Storage;
+        var (data, usersFile) = await host.FreshDataAsync(kind, storage);
+        List<string> settings = kind.Server() == TargetKind.SignalStream ? [.. storage.Settings] : [];
+        if (kind.Traced()) settings.Add($"--Observability:Otlp:Endpoint={(await host.OtlpAsync()).Endpoint}");
+        var server = await ServerProcess.StartAsync(host.Paths, kind, data, Path.Combine(data, "server.log"), settings, perfMap: host.ProfileDirectory is not null);
         var count = maxClients <= SingleWorkerLimit ? 1 : (maxClients + ClientsPerWorker - 1) / ClientsPerWorker;
-        var workers = Enumerable.Range(0, count).Select(_ => WorkerHandle.Start(kind, server.Port, usersFile)).ToList();
+        var workers = Enumerable.Range(0, count).Select(_ => WorkerHandle.Start(kind.Server(), server.Port, usersFile)).ToList();
         return new RunContext(kind, server, new TargetApi(kind, server.BaseUri), workers);
     }
 
@@ -198,12 +223,6 @@ public sealed class RunContext : IAsyncDisposable
         try { Directory.Delete(Server.DataDirectory, recursive: true); }
         catch (IOException) { }
     }
-}
-
-internal static class StableHash
-{
-    public static string GetHashCodeStable(this string text) =>
-        text.Length == 0 ? "" : "-" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)))[..12];
 }
 
 public sealed record WindowResult(

@@ -104,11 +104,20 @@ public sealed class Scenarios(BenchHost host, Action<string> status)
             // the longest ingest path) for more than 5 s into the window after a shorter warm-up.
             await ctx.WindowAsync((int)Math.Max(10, rate * host.WarmUpSeconds), rate, TimeSpan.FromSeconds(10));
             var profile = host.ProfileDirectory is { } dir ? Profiler.Start(dir, $"{kind}-{clients}-{repeat}", ctx.Server.Pid, seconds - 2) : null;
+            var otlp0 = kind.Traced() ? (await host.OtlpAsync()).Received : default;
             var window = await ctx.WindowAsync((int)(rate * seconds), rate, TimeSpan.FromSeconds(20));
             var profiled = profile is null ? null : await profile.FinishAsync(window.Delivered * (seconds - 2) / (double)seconds);
+            var extra = new Dictionary<string, double>(profiled ?? []) { ["deliveries_per_s"] = Math.Round(window.Delivered / window.WallSeconds, 0) };
+            if (kind.Traced())
+            {
+                // What reached the sink during the window (the exporter sends a batch every 5 s): proof the spans left.
+                var otlp1 = (await host.OtlpAsync()).Received;
+                extra["otlp_exports"] = otlp1.Exports - otlp0.Exports;
+                extra["otlp_kb"] = Math.Round((otlp1.Bytes - otlp0.Bytes) / 1024.0, 1);
+            }
             var result = new RunResult
             {
-                Extra = profiled,
+                Extra = extra,
                 Scenario = name, Target = kind.ToString(), Repeat = repeat, Clients = clients, Rate = rate,
                 ConnectFailures = clients - connected.Connected, SecondsConnecting = RunResult.R(connected.Milliseconds / 1000),
                 RssBeforeKb = rss0, RssAfterKb = rss1, KbPerConnection = RunResult.R((rss1 - rss0) / (double)clients),
@@ -153,12 +162,13 @@ public sealed class Scenarios(BenchHost host, Action<string> status)
     /// previous answered, for <paramref name="seconds"/> s (after a 5 s warm-up the same way), while
     /// <paramref name="subscribers"/> clients (a third per tier) must each get every signal they may see, once, in seq order.
     /// </summary>
-    public async Task<RunResult> IngestAsync(TargetKind kind, int publishers, int seconds, int subscribers, int repeat)
+    public async Task<RunResult> IngestAsync(TargetKind kind, int publishers, int seconds, int subscribers, int repeat, Storage? storage = null)
     {
         const int WarmUpSeconds = 5;
         const int MaxPerSecond = 25_000; // sizes the delivery bitmaps: above anything this machine stores
-        var name = $"ingest {publishers} publishers, {subscribers} subscribers ({host.StorageLabel})";
-        await using var ctx = await RunContext.StartAsync(host, kind, subscribers);
+        storage ??= host.Storage;
+        var name = $"ingest {publishers} publishers, {subscribers} subscribers ({storage.Label})";
+        await using var ctx = await RunContext.StartAsync(host, kind, subscribers, storage);
         return await WithProgress(ctx, $"{kind} {name} #{repeat}", async () =>
         {
             var connected = await ctx.ConnectAsync(subscribers);

@@ -4,7 +4,17 @@ using HdrHistogram;
 
 namespace SignalStream.Bench;
 
-public enum TargetKind { SignalStream, Ceiling, SignalR }
+/// <summary>What a run measures. <see cref="SignalStreamTraced"/> is the SignalStream server with its traces exported (issue 16).</summary>
+public enum TargetKind { SignalStream, Ceiling, SignalR, SignalStreamTraced }
+
+public static class TargetKinds
+{
+    /// <summary>The server a target runs, its build and its prepared users: the traced variant runs SignalStream's.</summary>
+    public static TargetKind Server(this TargetKind kind) => kind == TargetKind.SignalStreamTraced ? TargetKind.SignalStream : kind;
+
+    /// <summary>Every signal traced: the server exports to the bench's OTLP sink, and each ingest POST carries a sampled traceparent.</summary>
+    public static bool Traced(this TargetKind kind) => kind == TargetKind.SignalStreamTraced;
+}
 
 /// <summary>A user the generator may connect as: its token (none for the ceiling) and tier 0..2.</summary>
 public sealed record BenchUser(string? Token, int Tier);

@@ -21,7 +21,7 @@ public sealed class BenchPaths(string repoRoot)
 
     private readonly Dictionary<TargetKind, string> _snapshots = [];
 
-    private string BuiltDll(TargetKind kind) => kind switch
+    private string BuiltDll(TargetKind kind) => kind.Server() switch
     {
         TargetKind.SignalStream => Path.Combine(RepoRoot, "src/SignalStream.Server/bin/Release/net10.0/SignalStream.Server.dll"),
         TargetKind.Ceiling => Path.Combine(RepoRoot, "bench/Baselines/Ceiling/bin/Release/net10.0/Ceiling.dll"),
@@ -29,11 +29,11 @@ public sealed class BenchPaths(string repoRoot)
     };
 
     /// <summary>The server build every run of this invocation uses: a copy taken at the start, so a rebuild meanwhile changes nothing.</summary>
-    public string DllFor(TargetKind kind) => _snapshots.TryGetValue(kind, out var dll) ? dll : BuiltDll(kind);
+    public string DllFor(TargetKind kind) => _snapshots.TryGetValue(kind.Server(), out var dll) ? dll : BuiltDll(kind);
 
     public void Snapshot(string workDirectory, IEnumerable<TargetKind> kinds)
     {
-        foreach (var kind in kinds)
+        foreach (var kind in kinds.Select(k => k.Server()).Distinct())
         {
             var built = BuiltDll(kind);
             if (!File.Exists(built)) throw new FileNotFoundException($"{kind} is not built (bench/run.sh builds Release first)", built);
@@ -50,7 +50,7 @@ public sealed class BenchPaths(string repoRoot)
     }
 
     /// <summary>Identifies a build, for the cache of prepared users.</summary>
-    public string BuildId(TargetKind kind) => File.GetLastWriteTimeUtc(BuiltDll(kind)).Ticks.ToString(CultureInfo.InvariantCulture);
+    public string BuildId(TargetKind kind) => File.GetLastWriteTimeUtc(BuiltDll(kind.Server())).Ticks.ToString(CultureInfo.InvariantCulture);
 
     public static string FindRepoRoot()
     {
@@ -114,10 +114,8 @@ public sealed class ServerProcess : IAsyncDisposable
     /// <summary>Extra environment for every server (<c>--server-env KEY=VALUE,...</c>), for experiments such as DOTNET_gcServer=0.</summary>
     public static Dictionary<string, string> ExtraEnvironment { get; } = [];
 
-    /// <summary>Extra settings for the SignalStream server, such as PostgreSQL storage (<c>--postgres CONNECTION</c>).</summary>
-    public static List<string> ExtraSignalStreamArguments { get; } = [];
-
-    public static async Task<ServerProcess> StartAsync(BenchPaths paths, TargetKind kind, string dataDirectory, string logFile, int port = 0, bool perfMap = false)
+    /// <summary>Starts <paramref name="kind"/>'s server with the common settings and then <paramref name="settings"/> (storage, tracing).</summary>
+    public static async Task<ServerProcess> StartAsync(BenchPaths paths, TargetKind kind, string dataDirectory, string logFile, IEnumerable<string> settings, int port = 0, bool perfMap = false)
     {
         if (port == 0) port = FreePort();
         var dll = paths.DllFor(kind);
@@ -148,7 +146,7 @@ public sealed class ServerProcess : IAsyncDisposable
             "--Auth:TokenLifetime=02:00:00",
             "--Logging:LogLevel:Default=Warning",
         }) info.ArgumentList.Add(a);
-        if (kind == TargetKind.SignalStream) foreach (var a in ExtraSignalStreamArguments) info.ArgumentList.Add(a);
+        foreach (var a in settings) info.ArgumentList.Add(a);
         var log = new StreamWriter(logFile, append: true) { AutoFlush = true };
         var process = Process.Start(info) ?? throw new InvalidOperationException($"{kind} did not start");
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.WriteLine(e.Data); };
@@ -225,7 +223,7 @@ public sealed class TargetApi : IDisposable
     /// <summary>Creates <paramref name="count"/> users, tiers round-robin, and fetches each one's token once.</summary>
     public async Task<BenchUser[]> CreateUsersAsync(int count)
     {
-        if (Kind == TargetKind.Ceiling) return [];
+        if (Kind.Server() == TargetKind.Ceiling) return [];
         var users = new BenchUser[count];
         var next = -1;
         async Task Lane()
@@ -278,6 +276,8 @@ public sealed class TargetApi : IDisposable
             .ToString();
         using var request = new HttpRequestMessage(HttpMethod.Post, Paths.Ingest) { Content = new StringContent(body, Encoding.UTF8, "application/json") };
         request.Headers.Add("X-API-Key", BenchPaths.PublisherKey);
+        if (Kind.Traced()) // a new trace, sampled: the server records and exports this signal's spans
+            request.Headers.Add("traceparent", $"00-{ActivityTraceId.CreateRandom().ToHexString()}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
         try
         {
             using var response = await _http.SendAsync(request);

@@ -159,8 +159,8 @@ public sealed class SignalStreamClientRealServerTests(ITestOutputHelper output) 
             o.ServerUri = proxy.Uri;
             o.Username = "carol";
             o.Password = Password;
-            o.HeartbeatInterval = TimeSpan.FromMilliseconds(300);
-            o.ConnectTimeout = TimeSpan.FromSeconds(3); // the pooled HTTP connection froze too
+            o.HeartbeatInterval = TimeSpan.FromSeconds(2); // dead after 4 s of silence: a busy machine answers sooner
+            o.ConnectTimeout = TimeSpan.FromSeconds(10); // the pooled HTTP connection froze too
         });
         await client.StartAsync();
         await PublishAsync("before", 6);
@@ -178,8 +178,12 @@ public sealed class SignalStreamClientRealServerTests(ITestOutputHelper output) 
     [Fact]
     public async Task TokenExpiry_ProviderRefreshesInBand_ConnectionOutlivesItsFirstToken()
     {
-        // Tokens live 6 s; token_expiring comes 3 s before the end; no clock skew grace.
-        await StartServerAsync("--Auth:TokenLifetime=00:00:06", "--Auth:ClockSkew=00:00:00");
+        // Tokens live 14 s; token_expiring comes 6 s before the end (time enough to refresh on a busy
+        // machine); no clock skew grace. The second token's notice is due 14 - 2 * 6 = 2 s after the
+        // first token's expiry (less a second for whole-second exp), so the server only sends it to a
+        // connection that outlived its first token: a refresh that did not take closes it with 4001
+        // at that expiry, and the third call is then a reconnect.
+        await StartServerAsync("--Auth:TokenLifetime=00:00:14", "--Auth:ExpiryNotice=00:00:06", "--Auth:ClockSkew=00:00:00");
         await _server.CreateUserAsync("dave", Password, "STARTER");
         var calls = 0;
         var thirdToken = new TaskCompletionSource();
@@ -193,10 +197,9 @@ public sealed class SignalStreamClientRealServerTests(ITestOutputHelper output) 
         await client.StartAsync();
         await PublishAsync("t1", 3);
 
-        // Call 1 opened the connection; call 2 answered the first token_expiring (about 3 s in); call 3
-        // answers the second (about 6 s later), which only happens on a connection that outlived the
-        // first token.
-        await thirdToken.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        // Call 1 opened the connection; call 2 answered the first token_expiring (about 8 s in); call 3
+        // answers the second (about 8 s later).
+        await thirdToken.Task.WaitAsync(TimeSpan.FromSeconds(60));
         await PublishAsync("t2", 3);
 
         await AssertSawEveryVisibleSignalOnceAsync(probe, "dave");
@@ -208,7 +211,8 @@ public sealed class SignalStreamClientRealServerTests(ITestOutputHelper output) 
     [Fact]
     public async Task TokenExpiry_FixedToken_ServerCloses4001_ThenTheClientStopsAsUnauthorized()
     {
-        await StartServerAsync("--Auth:TokenLifetime=00:00:04", "--Auth:ClockSkew=00:00:00");
+        // 12 s: time enough to connect and receive on a busy machine before the token runs out.
+        await StartServerAsync("--Auth:TokenLifetime=00:00:12", "--Auth:ClockSkew=00:00:00");
         await _server.CreateUserAsync("erin", Password, "STARTER");
         var token = await _server.LoginAsync("erin", Password);
         var (client, probe, log) = NewClient(o => o.AccessToken = token);
@@ -218,7 +222,7 @@ public sealed class SignalStreamClientRealServerTests(ITestOutputHelper output) 
 
         var ex = await Assert.ThrowsAsync<SignalStreamException>(async () =>
         {
-            await foreach (var _ in client.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token))
+            await foreach (var _ in client.ReadAllAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token))
             {
             }
         });

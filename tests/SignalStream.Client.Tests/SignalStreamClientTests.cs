@@ -280,7 +280,8 @@ public sealed class SignalStreamClientTests : IAsyncLifetime
     [Fact]
     public async Task Heartbeat_ServerAnswersPongs_ConnectionStays()
     {
-        var (client, probe) = NewClient(o => { o.AfterSeq = 0; o.HeartbeatInterval = TimeSpan.FromMilliseconds(100); });
+        // 1 s: the test's pong has about that long to arrive, however busy the machine.
+        var (client, probe) = NewClient(o => { o.AfterSeq = 0; o.HeartbeatInterval = TimeSpan.FromSeconds(1); });
         var connection = await StartAndAcceptAsync(client);
 
         // Answer six pings with pongs: that spans three dead-connection windows.

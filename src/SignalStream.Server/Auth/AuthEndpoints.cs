@@ -68,6 +68,11 @@ public static class AuthEndpoints
                 }
             }
         }
+        catch (IdentityProviderUnavailableException)
+        {
+            return Problems.Result(StatusCodes.Status503ServiceUnavailable, "Identity provider unavailable",
+                "The trusted issuer's keys cannot be fetched right now; retry shortly.", 5);
+        }
         catch (Exception e) when (Problems.IsOutage(e))
         {
             return Problems.StorageUnavailable();

@@ -3,6 +3,7 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Protocols;
 using Microsoft.IdentityModel.Protocols.OpenIdConnect;
 using Microsoft.IdentityModel.Tokens;
+using SignalStream.Server.Observability;
 
 namespace SignalStream.Server.Auth;
 
@@ -25,12 +26,21 @@ public sealed class ExternalTokens
 
     private static readonly string[] AsymmetricAlgorithms = [SecurityAlgorithms.RsaSha256, SecurityAlgorithms.EcdsaSha256];
 
+    /// <summary>While the provider is away every exchange fails alike: one log line per interval says so.</summary>
+    private static readonly TimeSpan OutageLogInterval = TimeSpan.FromSeconds(10);
+
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
     private readonly TokenValidationParameters? _parameters;
+    private readonly TimeProvider _time;
+    private readonly ConfigurationManager<OpenIdConnectConfiguration>? _providerKeys;
+    private long _outageLoggedAt;
     private readonly string _usernameClaim;
+    private readonly ILogger<ExternalTokens> _logger;
 
-    public ExternalTokens(IOptions<AuthOptions> options)
+    public ExternalTokens(IOptions<AuthOptions> options, TimeProvider time, ILogger<ExternalTokens> logger)
     {
+        _logger = logger;
+        _time = time;
         var external = options.Value.External;
         _usernameClaim = external.UsernameClaim;
         if (!external.IsConfigured) return;
@@ -50,7 +60,7 @@ public sealed class ExternalTokens
         {
             IssuerSigningKeys = keys,
             // The platform's cache of a provider's keys: fetched on first use, refreshed on an unknown kid.
-            ConfigurationManager = ProviderKeys(external),
+            ConfigurationManager = _providerKeys = ProviderKeys(external),
             ValidAlgorithms = algorithms,
             ValidIssuer = external.Issuer,
             ValidAudience = external.Audience,
@@ -64,9 +74,24 @@ public sealed class ExternalTokens
     public bool IsConfigured => _parameters is not null;
 
     /// <summary>The local username the external token names, or null when the token is not good.</summary>
+    /// <exception cref="IdentityProviderUnavailableException">The provider's keys were never fetched and cannot be now:
+    /// the token cannot be judged, which is our outage (503), not the caller's failure (401, counted by the throttle).</exception>
     public async Task<string?> ValidateAsync(string token)
     {
         if (_parameters is null) return null;
+        if (_providerKeys is not null)
+        {
+            // Cached after the first fetch (a failed refresh keeps the keys it has); throws only while it never had any,
+            // and the platform tries the provider again about a second later.
+            try { await _providerKeys.GetConfigurationAsync(CancellationToken.None); }
+            catch (InvalidOperationException e)
+            {
+                var last = Volatile.Read(ref _outageLoggedAt);
+                if ((last == 0 || _time.GetElapsedTime(last) >= OutageLogInterval) && Interlocked.CompareExchange(ref _outageLoggedAt, _time.GetTimestamp(), last) == last)
+                    _logger.IdentityProviderUnavailable(_providerKeys.MetadataAddress, e);
+                throw new IdentityProviderUnavailableException(e);
+            }
+        }
         var result = await _handler.ValidateTokenAsync(token, _parameters);
         return result.IsValid && result.SecurityToken is JsonWebToken jwt && jwt.TryGetPayloadValue<string>(_usernameClaim, out var name) && !string.IsNullOrEmpty(name)
             ? name
@@ -102,3 +127,6 @@ public sealed class ExternalTokens
         }
     }
 }
+
+/// <summary>The identity provider's keys cannot be had: token exchange answers 503 until they can.</summary>
+public sealed class IdentityProviderUnavailableException(Exception inner) : Exception("The identity provider's keys could not be fetched.", inner);

@@ -75,6 +75,9 @@ internal static partial class Log
     [LoggerMessage(36, LogLevel.Debug, "Backplane disconnected: signal {Seq} not published; other nodes read it from history", EventName = "PublishSkipped")]
     public static partial void PublishSkipped(this ILogger logger, long seq);
 
+    [LoggerMessage(37, LogLevel.Warning, "Identity provider unavailable: its keys could not be fetched from {MetadataAddress}; token exchange answers 503", EventName = "IdentityProviderUnavailable")]
+    public static partial void IdentityProviderUnavailable(this ILogger logger, string metadataAddress, Exception exception);
+
     [LoggerMessage(40, LogLevel.Information, "{Method} {Path}{Query} answered {Status} in {ElapsedMs} ms", EventName = "Request")]
     public static partial void Request(this ILogger logger, string method, string path, string query, int status, double elapsedMs);
 

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Dapper;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -48,12 +49,12 @@ public sealed class PostgresDatabase : IStorageHealth, IAsyncDisposable
     public PostgresDatabase(IOptions<StorageOptions> options)
     {
         var builder = new NpgsqlConnectionStringBuilder(options.Value.ConnectionString
-            ?? throw new InvalidOperationException("Storage:ConnectionString is required for PostgreSQL"))
-        {
-            // Fail fast when the server is down: ingest answers 503 instead of hanging.
-            Timeout = 3,
-            CommandTimeout = 10,
-        };
+            ?? throw new InvalidOperationException("Storage:ConnectionString is required for PostgreSQL"));
+        // Fail fast when the server is down (ingest answers 503 instead of hanging), unless the
+        // connection string sets its own timeouts: the keys it set, by their canonical names.
+        var given = ((DbConnectionStringBuilder)builder).Keys.Cast<string>().ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (!given.Contains("Timeout")) builder.Timeout = 3;
+        if (!given.Contains("Command Timeout")) builder.CommandTimeout = 10;
         DataSource = NpgsqlDataSource.Create(builder.ConnectionString);
         HistoryLimit = options.Value.HistoryLimit;
     }

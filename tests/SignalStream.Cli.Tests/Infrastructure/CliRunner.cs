@@ -98,7 +98,7 @@ public static class CliRunner
             In = new StringReader(stdin ?? ""),
             Environment = name => env is not null && env.TryGetValue(name, out var value) ? value : null,
         };
-        return CliApp.RunAsync(args, ctx, ct).WaitAsync(TimeSpan.FromSeconds(60));
+        return CliApp.RunAsync(args, ctx, ct).WaitAsync(TimeSpan.FromSeconds(120));
     }
 
     public static string CliDll => Path.GetFullPath(typeof(CliRunner).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
@@ -128,7 +128,7 @@ public static class CliRunner
         if (stdin is not null)
             await process.StandardInput.WriteAsync(stdin);
         process.StandardInput.Close();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
         await process.WaitForExitAsync(cts.Token);
         return new CliResult(process.ExitCode, await stdout, await stderr);
     }

@@ -33,7 +33,7 @@ public sealed class RealServer : IAsyncDisposable
         DataDirectory = dataDirectory;
         _extraArgs = extraArgs;
         Uri = new Uri($"http://127.0.0.1:{port}/");
-        _http = new HttpClient { BaseAddress = Uri, Timeout = TimeSpan.FromSeconds(15) };
+        _http = new HttpClient { BaseAddress = Uri, Timeout = TimeSpan.FromSeconds(60) }; // a ceiling: a busy machine is slow, not broken
     }
 
     public int Port { get; }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using SignalStream.Protocol;
 using SignalStream.Server.Tests.Infrastructure;
@@ -112,7 +111,7 @@ public sealed class AuthenticationTests(AuthenticationTests.Fixture fixture) : I
     public async Task Ticket_AfterItsThirtySeconds_Is401_AndJustBeforeIsAccepted()
     {
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        await using var server = await TestServer.StartAsync(b => b.Services.AddSingleton<TimeProvider>(clock));
+        await using var server = await TestServer.StartAsync(clock);
         var user = await server.CreateUserAsync(Tier.Starter);
 
         var early = await server.TicketAsync(user.Token);
@@ -156,26 +155,30 @@ public sealed class AuthenticationTests(AuthenticationTests.Fixture fixture) : I
     [Fact]
     public async Task Disable_WhileConnected_ClosesEverySocketOfTheUser4503WithinASecond_OthersStay()
     {
-        var victim = await _server.CreateUserAsync(Tier.Professional);
-        var bystanderUser = await _server.CreateUserAsync(Tier.Professional);
-        var (a, _) = await _server.ConnectWelcomedAsync(victim.Token);
-        var ticket = await _server.TicketAsync(victim.Token);
+        // "Within a second" of the server's time: its clock moves only when the test says.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(clock);
+        var victim = await server.CreateUserAsync(Tier.Professional);
+        var bystanderUser = await server.CreateUserAsync(Tier.Professional);
+        var (a, _) = await server.ConnectWelcomedAsync(victim.Token);
+        var ticket = await server.TicketAsync(victim.Token);
         var b = new TestSocket(new System.Net.WebSockets.ClientWebSocket());
-        await b.Inner.ConnectAsync(_server.WsUri($"ticket={ticket}"), CancellationToken.None);
+        await b.Inner.ConnectAsync(server.WsUri($"ticket={ticket}"), CancellationToken.None);
         await b.ExpectAsync(MessageTypes.Welcome);
-        var (bystander, _) = await _server.ConnectWelcomedAsync(bystanderUser.Token);
+        var (bystander, _) = await server.ConnectWelcomedAsync(bystanderUser.Token);
         await using var _a = a;
         await using var _b = b;
         await using var _c = bystander;
 
-        using (var response = await _server.UpdateUserAsync(victim.Id, new { disabled = true })) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(CloseCodes.UserDisabled, await a.ExpectCloseAsync(TimeSpan.FromSeconds(1.5)));
-        Assert.Equal(CloseCodes.UserDisabled, await b.ExpectCloseAsync(TimeSpan.FromSeconds(1.5)));
+        using (var response = await server.UpdateUserAsync(victim.Id, new { disabled = true })) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(CloseCodes.UserDisabled, await a.ExpectCloseAsync());
+        Assert.Equal(CloseCodes.UserDisabled, await b.ExpectCloseAsync());
 
         // Nothing is delivered to the disabled user after the close; the bystander still gets it.
-        var seq = await _server.PublishAsync(minTier: Tier.Professional);
+        var seq = await server.PublishAsync(minTier: Tier.Professional);
         Assert.Equal(seq, (await bystander.ExpectAsync(MessageTypes.Signal)).Seq);
-        await using var again = await _server.ConnectRawAsync(bearer: victim.Token);
+        await using var again = await server.ConnectRawAsync(bearer: victim.Token);
         again.AssertProblem(HttpStatusCode.Forbidden);
     }
 

@@ -32,8 +32,9 @@ public sealed class IdentityProviderExchangeTests : IAsyncLifetime
         await _issuer.DisposeAsync();
     }
 
-    private async Task StartServerAsync(bool discovery = true) => _server = await TestServer.StartAsync(
+    private async Task StartServerAsync(bool discovery = true, params string[] more) => _server = await TestServer.StartAsync(
     [
+        .. more,
         discovery ? $"--Auth:External:Authority={_issuer.Issuer}" : $"--Auth:External:JwksUrl={_issuer.JwksUrl}",
         .. discovery ? Array.Empty<string>() : [$"--Auth:External:Issuer={_issuer.Issuer}"],
         $"--Auth:External:Audience={Audience}",
@@ -102,6 +103,43 @@ public sealed class IdentityProviderExchangeTests : IAsyncLifetime
         await ExchangeAsync(_issuer.Sign("key-1", user.Username, Audience, issuer: "https://other-idp.example"), HttpStatusCode.Unauthorized);
         await ExchangeAsync(_issuer.Sign("key-1", user.Username, "another-app"), HttpStatusCode.Unauthorized);
         await ExchangeAsync(_issuer.Sign("key-1", user.Username, Audience), HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Exchange_ProviderDownBeforeItsKeysWereFetched_Is503WithRetryAfter_NotAFailedLogin(bool discovery)
+    {
+        await StartServerAsync(discovery, "--Auth:Throttle:FailureDelay=00:00:00", "--Auth:Throttle:FailuresPerAddress=2", "--Auth:Throttle:FailuresPerUsername=1000");
+        var user = await _server.CreateUserAsync(Tier.Starter);
+        _issuer.Down = true;
+
+        for (var i = 0; i < 3; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, Paths.Token);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _issuer.Sign("key-1", user.Username, Audience));
+            using var response = await _server.Http.SendAsync(request);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, "503 carries Retry-After");
+        }
+
+        // Three outages did not spend this address's two failures: a wrong password is still a plain 401.
+        using var login = await _server.Http.PostAsJsonAsync(Paths.Token, new { username = user.Username, password = "not the password" });
+        Assert.Equal(HttpStatusCode.Unauthorized, login.StatusCode);
+        Assert.Contains(_server.Logs, l => l.Contains("Identity provider unavailable", StringComparison.Ordinal));
+
+        _issuer.Down = false; // back: the keys are fetched again (the platform retries about a second after a failure)
+        using var exchanged = await Eventually.ResultAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, Paths.Token);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _issuer.Sign("key-1", user.Username, Audience));
+            var response = await _server.Http.SendAsync(request);
+            if (response.StatusCode == HttpStatusCode.OK) return response;
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+            response.Dispose();
+            return null;
+        }, "an exchange once the provider is back", TimeSpan.FromSeconds(50));
     }
 
     [Fact]

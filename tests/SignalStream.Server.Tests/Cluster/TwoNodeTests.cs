@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using Microsoft.Extensions.Time.Testing;
 using SignalStream.Protocol;
 using SignalStream.Server.Cluster;
 using SignalStream.Server.Fanout;
@@ -55,13 +56,19 @@ public sealed class TwoNodeTests : IAsyncLifetime
     [Fact]
     public async Task TierChange_ThroughOneNode_ReachesConnectionOnTheOtherWithinASecond()
     {
-        var user = await _a.CreateUserAsync(Tier.Starter);
-        var (socket, _) = await _b.ConnectWelcomedAsync(user.Token);
+        // "Within a second" of the nodes' time: a clock of their own, which moves only when the test says.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var a = await TestServer.StartAsync(clock, [.. _shared, "--Cluster:NodeId=node-a-" + Guid.NewGuid().ToString("N")[..6]]);
+        await using var b = await TestServer.StartAsync(clock, [.. _shared, "--Cluster:NodeId=node-b-" + Guid.NewGuid().ToString("N")[..6]]);
+        var user = await a.CreateUserAsync(Tier.Starter);
+        var (socket, _) = await b.ConnectWelcomedAsync(user.Token);
         await using var _s = socket;
-        (await _a.UpdateUserAsync(user.Id, new { tier = "PROFESSIONAL" })).Dispose();
-        Assert.Equal(Tier.Professional, (await socket.ExpectAsync(MessageTypes.TierChanged, TimeSpan.FromSeconds(1))).Tier);
-        (await _a.UpdateUserAsync(user.Id, new { disabled = true })).Dispose();
-        Assert.Equal(CloseCodes.UserDisabled, await socket.ExpectCloseAsync(TimeSpan.FromSeconds(1)));
+        (await a.UpdateUserAsync(user.Id, new { tier = "PROFESSIONAL" })).Dispose();
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Tier.Professional, (await socket.ExpectAsync(MessageTypes.TierChanged)).Tier);
+        (await a.UpdateUserAsync(user.Id, new { disabled = true })).Dispose();
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(CloseCodes.UserDisabled, await socket.ExpectCloseAsync());
     }
 
     [Fact]
@@ -76,9 +83,7 @@ public sealed class TwoNodeTests : IAsyncLifetime
 
         await two.DisposeAsync();
         // The slot frees when node B has released it; await that rather than guess a delay.
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while ((status = (await _a.TryUpgradeAsync(bearer: user.Token)).Status) != HttpStatusCode.SwitchingProtocols && DateTime.UtcNow < deadline) { }
-        Assert.Equal(HttpStatusCode.SwitchingProtocols, status);
+        await Eventually.TrueAsync(async () => (await _a.TryUpgradeAsync(bearer: user.Token)).Status == HttpStatusCode.SwitchingProtocols, "node B's slot to be freed");
     }
 
     [Fact]
@@ -102,14 +107,12 @@ public sealed class TwoNodeTests : IAsyncLifetime
         await using var _2 = onB;
 
         // Each node reports itself on its heartbeat (every second); wait for both reports to include the connection.
-        StatsResponse stats;
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        do
+        var stats = await Eventually.ResultAsync(async () =>
         {
             using var response = await _a.Http.SendAsync(TestServer.AdminRequest(HttpMethod.Get, Paths.Stats));
-            stats = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.StatsResponse))!;
-        }
-        while ((stats.Nodes?.Count(n => n.TotalConnections > 0) ?? 0) < 2 && DateTime.UtcNow < deadline);
+            var reported = (await response.Content.ReadFromJsonAsync(ProtocolJson.Default.StatsResponse))!;
+            return (reported.Nodes?.Count(n => n.TotalConnections > 0) ?? 0) >= 2 ? reported : null;
+        }, "both nodes to report the connection");
         Assert.True(stats.TotalConnections >= 2);
         Assert.True(stats.Nodes!.Count >= 2);
         Assert.True(stats.UsersByTier["PROFESSIONAL"] >= 1);

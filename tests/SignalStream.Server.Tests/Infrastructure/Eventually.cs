@@ -6,12 +6,14 @@ namespace SignalStream.Server.Tests.Infrastructure;
 /// </summary>
 public static class Eventually
 {
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
+
     public static Task TrueAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
         TrueAsync(() => Task.FromResult(condition()), what, timeout);
 
     public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
         while (!await condition())
         {
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"not in time: {what}");
@@ -22,7 +24,7 @@ public static class Eventually
     /// <summary>Asks until <paramref name="attempt"/> answers something (not null).</summary>
     public static async Task<T> ResultAsync<T>(Func<Task<T?>> attempt, string what, TimeSpan? timeout = null) where T : class
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        var deadline = DateTime.UtcNow + (timeout ?? DefaultTimeout);
         while (true)
         {
             if (await attempt() is { } result) return result;

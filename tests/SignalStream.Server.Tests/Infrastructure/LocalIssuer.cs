@@ -37,6 +37,9 @@ public sealed class LocalIssuer : IAsyncDisposable
     public string JwksUrl => Issuer + JwksPath;
     public int JwksFetches => Volatile.Read(ref _jwksFetches);
 
+    /// <summary>While true, the discovery document and the JWKS answer 503, as a provider in an outage does.</summary>
+    public bool Down { get; set; }
+
     public static async Task<LocalIssuer> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -44,14 +47,15 @@ public sealed class LocalIssuer : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         LocalIssuer? issuer = null;
-        app.MapGet("/.well-known/openid-configuration", () => Results.Json(new Dictionary<string, string>
+        app.MapGet("/.well-known/openid-configuration", () => issuer!.Down ? Results.StatusCode(503) : Results.Json(new Dictionary<string, string>
         {
-            ["issuer"] = issuer!.Issuer,
+            ["issuer"] = issuer.Issuer,
             ["jwks_uri"] = issuer.JwksUrl,
         }));
         app.MapGet(JwksPath, () =>
         {
-            Interlocked.Increment(ref issuer!._jwksFetches);
+            if (issuer!.Down) return Results.StatusCode(503);
+            Interlocked.Increment(ref issuer._jwksFetches);
             return Results.Text(issuer.Jwks(), "application/json");
         });
         await app.StartAsync();

@@ -8,9 +8,16 @@ namespace SignalStream.Server.Tests.Infrastructure;
 /// </summary>
 public static class Postgres
 {
-    public static string ServerConnectionString =>
+    public static string ServerConnectionString => WithTestTimeouts(
         Environment.GetEnvironmentVariable("SIGNALSTREAM_TEST_POSTGRES")
-        ?? throw new InvalidOperationException("SIGNALSTREAM_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts PostgreSQL");
+        ?? throw new InvalidOperationException("SIGNALSTREAM_TEST_POSTGRES is not set: run the tests with scripts/test.sh, which starts PostgreSQL"));
+
+    /// <summary>
+    /// <paramref name="connectionString"/> with timeouts for a busy machine: with both cores loaded, opening
+    /// a connection can take longer than Npgsql's 15 s or the server's own 3 s, which would fail a node's start.
+    /// </summary>
+    public static string WithTestTimeouts(string connectionString) =>
+        new NpgsqlConnectionStringBuilder(connectionString) { Timeout = 60, CommandTimeout = 60 }.ConnectionString;
 
     public static string RedisEndpoint =>
         Environment.GetEnvironmentVariable("SIGNALSTREAM_TEST_REDIS")

@@ -17,7 +17,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public int Port { get; }
     public bool IsRunning { get; private set; }
-    public string ConnectionString => $"Host=127.0.0.1;Port={Port};Username=postgres;Database=signalstream";
+    public string ConnectionString => Postgres.WithTestTimeouts($"Host=127.0.0.1;Port={Port};Username=postgres;Database=signalstream");
 
     public static async Task<PostgresServer> CreateAsync(string directory)
     {
@@ -27,7 +27,7 @@ public sealed class PostgresServer : IAsyncDisposable
         else Directory.CreateDirectory(directory);
         await server.AsPostgresAsync($"{bin}/initdb -D {directory}/data -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync");
         await server.StartAsync();
-        await using var connection = new NpgsqlConnection($"Host=127.0.0.1;Port={server.Port};Username=postgres;Database=postgres");
+        await using var connection = new NpgsqlConnection(Postgres.WithTestTimeouts($"Host=127.0.0.1;Port={server.Port};Username=postgres;Database=postgres"));
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand("CREATE DATABASE signalstream", connection);
         await command.ExecuteNonQueryAsync();

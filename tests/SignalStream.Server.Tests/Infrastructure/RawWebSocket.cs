@@ -16,7 +16,7 @@ namespace SignalStream.Server.Tests.Infrastructure;
 public sealed class RawWebSocket : IAsyncDisposable
 {
     private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30); // a ceiling: every wait returns with its frame
 
     private readonly TcpClient _tcp;
     private readonly NetworkStream _stream;

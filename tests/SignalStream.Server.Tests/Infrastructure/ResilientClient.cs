@@ -123,7 +123,7 @@ public sealed class ResilientClient : IAsyncDisposable
         var uri = new Uri(_uri + (query.Count > 0 ? "?" + string.Join('&', query) : ""));
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await socket.ConnectAsync(uri, timeout.Token);
             var welcome = await ReceiveAsync(socket, timeout.Token) ?? throw new WebSocketException("closed before the welcome");
             if (welcome.Type != MessageTypes.Welcome) throw new WebSocketException($"first frame was {welcome.Type}");

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Builder;
 using SignalStream.Protocol;
 
 namespace SignalStream.Server.Tests.Infrastructure;
@@ -15,9 +16,12 @@ public abstract class ServerFixture(params string[] settings) : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        Server = await TestServer.StartAsync(settings);
+        Server = await TestServer.StartAsync(Configure, settings);
         User = await Server.CreateUserAsync(Tier.Starter);
     }
+
+    /// <summary>The last word on the server's services (a fake clock), as <see cref="TestServer.StartAsync(Action{WebApplicationBuilder}, string[])"/>.</summary>
+    protected virtual void Configure(WebApplicationBuilder builder) { }
 
     public async Task DisposeAsync() => await Server.DisposeAsync();
 }

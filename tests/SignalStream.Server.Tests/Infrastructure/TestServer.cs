@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
 using SignalStream.Protocol;
 using SignalStream.Server.Hosting;
 
@@ -80,6 +81,13 @@ public sealed class TestServer : IAsyncDisposable
         var dataDirectory = Path.Combine(Path.GetTempPath(), "signalstream-tests", Guid.NewGuid().ToString("N"));
         return await StartAsync(dataDirectory, settings, configure: configure);
     }
+
+    /// <summary>
+    /// Starts on <paramref name="clock"/>: the server's timers (connection sweeps, the user change feed) and its
+    /// token and ticket times follow it, so a test moves time where it would otherwise race a wall clock.
+    /// </summary>
+    public static Task<TestServer> StartAsync(FakeTimeProvider clock, params string[] settings) =>
+        StartAsync(b => b.Services.AddSingleton<TimeProvider>(clock), settings);
 
     /// <param name="console">Where the server prints to its console (generated keys, demo passwords); nowhere by default.</param>
     public static async Task<TestServer> StartAsync(string dataDirectory, string[] settings, int port = 0, Action<WebApplicationBuilder>? configure = null, TextWriter? console = null)

@@ -8,7 +8,7 @@ namespace SignalStream.Server.Tests.Infrastructure;
 /// <summary>A polite WebSocket client that reads whole frames as protocol messages, always with a timeout.</summary>
 public sealed class TestSocket(ClientWebSocket socket) : IAsyncDisposable
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30); // a ceiling: every wait returns with its frame
 
     public ClientWebSocket Inner => socket;
 

@@ -137,7 +137,7 @@ public sealed class IngestAbuseTests(IngestAbuseTests.Fixture fixture) : IClassF
                 await Task.WhenAny(response, Task.Delay(200));
             }
             Assert.Equal(408, await response);
-            Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(6));
+            Assert.InRange(watch.Elapsed, TimeSpan.FromSeconds(1.5), TimeSpan.FromSeconds(20)); // the whole body would take 30 s
         });
     }
 
@@ -185,7 +185,10 @@ public sealed class IngestAbuseTests(IngestAbuseTests.Fixture fixture) : IClassF
         var (socket, _) = await server.ConnectWelcomedAsync(user.Token);
         await using var _s = socket;
 
+        var burstStart = DateTimeOffset.UtcNow.AddMilliseconds(-1); // received_at is in whole milliseconds
+        var burst = Stopwatch.StartNew();
         var responses = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => server.PostSignalAsync(TestServer.NewSignal())));
+        var refills = (int)burst.Elapsed.TotalSeconds + 1; // a busy machine stretches the burst over more of them
         var created = new List<long>();
         foreach (var response in responses)
         {
@@ -199,13 +202,14 @@ public sealed class IngestAbuseTests(IngestAbuseTests.Fixture fixture) : IClassF
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
             Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 carries Retry-After");
         }
-        Assert.InRange(created.Count, 5, 10); // the bucket's 5, plus at most one refill while the burst lasts
+        Assert.InRange(created.Count, 5, 5 + 5 * refills); // the bucket's 5, plus 5 for each refill while the burst lasted
+        Assert.True(created.Count < 40, "nothing was refused");
         Assert.Equal(created.Count, await CountAsync(server));
 
-        // Exactly the accepted ones were broadcast, each promptly.
+        // Exactly the accepted ones were broadcast, each promptly: received during the burst, delivered before the pong.
         var frames = (await socket.DrainUntilPongAsync()).Where(f => f.Type == MessageTypes.Signal).ToList();
         Assert.Equal(created.Order(), frames.Select(f => f.Seq!.Value));
-        Assert.All(frames, f => Assert.True(DateTimeOffset.UtcNow - f.Signal!.ReceivedAt < TimeSpan.FromSeconds(5)));
+        Assert.All(frames, f => Assert.InRange(f.Signal!.ReceivedAt, burstStart, DateTimeOffset.UtcNow));
 
         // After the refill, the publisher is served again.
         using var refilled = await Eventually.ResultAsync(async () =>

@@ -107,7 +107,7 @@ public sealed class StorageOutageTests
             await using var attempt = await server.ConnectRawAsync(bearer: premium.Token);
             Assert.True(attempt.Status is 101 or 503, $"only a cached answer or 503, got {attempt.Status}");
             return attempt.Status == 503;
-        }, "upgrades fail closed", TimeSpan.FromSeconds(3));
+        }, "upgrades fail closed");
         using (var list = TestServer.UserRequest(HttpMethod.Get, Paths.Signals, premium.Token))
         using (var response = await server.Http.SendAsync(list))
             Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);

