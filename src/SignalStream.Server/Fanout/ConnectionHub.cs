@@ -6,7 +6,7 @@ using SignalStream.Server.Storage;
 namespace SignalStream.Server.Fanout;
 
 /// <summary>
-/// This node's live connections, spread over one fan-out shard per core. A broadcast only hands
+/// This node's live connections, spread over fan-out shards (several per core). A broadcast only hands
 /// the shared frame to each shard and returns, so ingest never waits for the fan-out; each shard
 /// walks its own connections on its own loop, in seq order, and offers the frame (written at once
 /// to an idle socket, queued for a busy one), so the cores share the work and one slow socket
@@ -16,6 +16,12 @@ public enum HubEntry { Added, UserAtLimit, AtCapacity }
 
 public sealed class ConnectionHub : ISignalFanout
 {
+    /// <summary>
+    /// A shard's loop makes the sends itself (a <c>send()</c> each), so its passes are long: several per core
+    /// keep a pass short and the cores busy while one loop waits for its time slice on a shared machine.
+    /// </summary>
+    private const int ShardsPerCore = 4;
+
     private readonly ServerMetrics _metrics;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, List<StreamConnection>> _byUser = new(StringComparer.Ordinal);
@@ -28,7 +34,7 @@ public sealed class ConnectionHub : ISignalFanout
     public ConnectionHub(ServerMetrics metrics)
     {
         _metrics = metrics;
-        _shards = [.. Enumerable.Range(0, Math.Clamp(Environment.ProcessorCount, 1, 16)).Select(_ => new FanoutShard())];
+        _shards = [.. Enumerable.Range(0, Math.Clamp(ShardsPerCore * Environment.ProcessorCount, 1, 64)).Select(_ => new FanoutShard())];
     }
 
     /// <summary>The newest seq broadcast (or stored, at start).</summary>
@@ -192,26 +198,58 @@ public sealed class ConnectionHub : ISignalFanout
 
         public void Post(OutboundFrame frame) => _frames.Writer.TryWrite(frame);
 
+        /// <summary>
+        /// Offers each frame, in seq order, to every connection. When signals arrive faster than the loop
+        /// gets round, it takes up to a batch of them at once, so each socket gets them in one write: the
+        /// busier the shard, the fewer writes per delivery.
+        /// </summary>
         private async Task RunAsync()
         {
             var reader = _frames.Reader;
+            var run = new List<OutboundFrame>(StreamConnection.MaxBatch);
             while (await reader.WaitToReadAsync())
             {
-                while (reader.TryRead(out var frame))
+                bool full;
+                do
                 {
-                    lock (_sync)
+                    lock (_sync) // per run, not per burst: a connection being added waits for one run at most
                     {
-                        if (frame.Seq <= _lastOffered)
-                        {
-                            frame.Trace?.ShardDone([0, 0, 0], 0); // offered already: nothing to count, but the span must close
-                            continue;
-                        }
-                        _lastOffered = frame.Seq;
-                        if (frame.Trace is { } trace) OfferCounted(frame, trace);
-                        else foreach (var connection in _connections) connection.Offer(frame);
+                        full = TakeRun(reader, run);
+                        OfferRun(run);
                     }
-                }
+                } while (full);
             }
+        }
+
+        /// <summary>Under the lock: the next frames not offered yet, up to a batch (true when it stopped there).</summary>
+        private bool TakeRun(ChannelReader<OutboundFrame> reader, List<OutboundFrame> run)
+        {
+            while (run.Count < StreamConnection.MaxBatch && reader.TryRead(out var frame))
+            {
+                if (frame.Seq <= _lastOffered)
+                {
+                    frame.Trace?.ShardDone([0, 0, 0], 0); // offered already: nothing to count, but the span must close
+                    continue;
+                }
+                _lastOffered = frame.Seq;
+                if (frame.Trace is { } trace)
+                {
+                    OfferRun(run); // a traced signal goes alone, its offers counted
+                    OfferCounted(frame, trace);
+                    continue;
+                }
+                run.Add(frame);
+            }
+            return run.Count == StreamConnection.MaxBatch;
+        }
+
+        private void OfferRun(List<OutboundFrame> run)
+        {
+            if (run.Count == 0) return;
+            var last = run.Count - 1;
+            foreach (var connection in _connections)
+                for (var i = 0; i <= last; i++) connection.Offer(run[i], send: i == last);
+            run.Clear();
         }
 
         /// <summary>The same offers, counted for the signal's fan-out span.</summary>

@@ -3,8 +3,6 @@ using System.Diagnostics;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Net.WebSockets;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -31,8 +29,6 @@ namespace SignalStream.Server.Transport;
 /// <param name="limits">Kestrel's: how long a new connection may stay silent, and how long a begun head may take.</param>
 public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint endpoint, KestrelServerLimits limits, ILogger<RequestLogging> requestLog)
 {
-    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-
     public async Task OnConnectedAsync(ConnectionContext connection)
     {
         var input = connection.Transport.Input;
@@ -116,12 +112,10 @@ public sealed class ConnectionUpgrade(ConnectionDelegate next, StreamEndpoint en
         public async Task<WebSocket> AcceptAsync(KeepAlive keepAlive)
         {
             connection.Transport.Input.AdvanceTo(_headEnd);
-            var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(_key + AcceptGuid)));
+            var key = _key!;
             (_key, _headEnd) = (null, default); // not kept for the life of the connection
-            // No Sec-WebSocket-Extensions: permessage-deflate is never negotiated.
-            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(
-                $"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"));
-            return _socket = new PipeWebSocket(connection.Transport, keepAlive);
+            // Nothing was written through Kestrel's output pipe: from the 101 on, the WebSocket writes to the socket itself.
+            return _socket = await PipeWebSocket.AcceptAsync(connection.Transport, Socket, key, keepAlive);
         }
 
         public void Heartbeat(TimeProvider time) => _socket?.Heartbeat(time);

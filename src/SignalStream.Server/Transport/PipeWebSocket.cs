@@ -1,8 +1,10 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Pipelines;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Numerics;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Unicode;
 
@@ -15,6 +17,12 @@ namespace SignalStream.Server.Transport;
 /// keep-alive timer, two locks. This one waits in a single pipe read, and is pinged by the hub's
 /// sweep (<see cref="Heartbeat"/>) instead of a timer of its own.
 /// <para>
+/// Given the connection's socket, it writes to it directly: a non-blocking <c>send()</c> on the
+/// caller's thread (for a broadcast, its fan-out shard's), and an async send of the rest only when the
+/// kernel's buffer is full. Through Kestrel's output pipe every frame was copied once more and sent
+/// from its send loop on another thread. The pipe's writer is then never used: the two would race.
+/// </para>
+/// <para>
 /// Behaves as ManagedWebSocket does where the session relies on it: protocol pings are answered,
 /// a text message that is not UTF-8 is closed 1007 and any other protocol error (an unmasked
 /// client frame, reserved bits, an unknown opcode, a stray continuation...) 1002, then thrown as a
@@ -22,13 +30,17 @@ namespace SignalStream.Server.Transport;
 /// Unlike ManagedWebSocket it holds the client's protocol pings to a rate (<see cref="KeepAlive.ClientPingsPerSecond"/>).
 /// </para>
 /// </summary>
-public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSocket
+public sealed class PipeWebSocket : WebSocket
 {
     private const int MaxControlPayload = 125;
+    private const int MaxHeader = 10; // server frames carry no mask
     private const byte FinBit = 0x80;
+    private const string AcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-    private readonly PipeReader _input = pipe.Input;
-    private readonly PipeWriter _output = pipe.Output;
+    private readonly KeepAlive _keepAlive;
+    private readonly PipeReader _input;
+    private readonly PipeWriter _output;
+    private readonly Socket? _socket; // when set, frames go to it instead of _output
     private readonly SemaphoreSlim _sendLock = new(1, 1); // the session's sender, pongs, pings and the close share the writer
     private volatile int _state = (int)WebSocketState.Open;
     private WebSocketCloseStatus? _closeStatus;
@@ -47,6 +59,41 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     private long _lastPingAt;
     private long _pongDueSince; // when the unanswered ping went out; 0 when none is
 
+    /// <param name="socket">The connection's socket, written to directly (made non-blocking); null writes through <paramref name="pipe"/>.</param>
+    public PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive, Socket? socket = null)
+    {
+        (_input, _output, _keepAlive, _socket) = (pipe.Input, pipe.Output, keepAlive, socket);
+        if (socket is not null) socket.Blocking = false; // a send that would wait returns what it took instead
+    }
+
+    /// <summary>
+    /// Answers a client's opening handshake (<paramref name="key"/>: its Sec-WebSocket-Key) with the 101,
+    /// written the way the frames after it will be, and returns the server end.
+    /// </summary>
+    public static async Task<PipeWebSocket> AcceptAsync(IDuplexPipe pipe, Socket? socket, string key, KeepAlive keepAlive)
+    {
+        var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + AcceptGuid)));
+        // No Sec-WebSocket-Extensions: permessage-deflate is never negotiated.
+        var response = Encoding.ASCII.GetBytes($"HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: {accept}\r\n\r\n");
+        var webSocket = new PipeWebSocket(pipe, keepAlive, socket);
+        await webSocket.WriteAsync(response);
+        return webSocket;
+    }
+
+    /// <summary>
+    /// A final text frame for a payload of <paramref name="payloadLength"/> bytes, its header written; the
+    /// caller writes the payload from <paramref name="payloadAt"/>. Built once, it goes to any number of
+    /// sockets (<see cref="SendFrameAsync"/>).
+    /// </summary>
+    public static byte[] NewTextFrame(int payloadLength, out int payloadAt)
+    {
+        Span<byte> header = stackalloc byte[MaxHeader];
+        payloadAt = WriteHeader(header, Opcode.Text, fin: true, payloadLength);
+        var frame = new byte[payloadAt + payloadLength];
+        header[..payloadAt].CopyTo(frame);
+        return frame;
+    }
+
     public override WebSocketState State => (WebSocketState)_state;
     internal bool AwaitingPong => Interlocked.Read(ref _pongDueSince) != 0;
     public override WebSocketCloseStatus? CloseStatus => _closeStatus;
@@ -61,17 +108,17 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         var pingedAt = Interlocked.Read(ref _pongDueSince);
         if (pingedAt != 0)
         {
-            if (time.GetElapsedTime(pingedAt, now) >= keepAlive.Timeout) Abort();
+            if (time.GetElapsedTime(pingedAt, now) >= _keepAlive.Timeout) Abort();
             return;
         }
         if (_lastPingAt == 0)
         {
             // The first sweep starts the clock at a random point of the interval: sockets that connected
             // together (a reconnect storm, a load test) would otherwise all be pinged by the same sweep.
-            _lastPingAt = now - (long)(Random.Shared.NextDouble() * keepAlive.Interval.TotalSeconds * time.TimestampFrequency);
+            _lastPingAt = now - (long)(Random.Shared.NextDouble() * _keepAlive.Interval.TotalSeconds * time.TimestampFrequency);
             return;
         }
-        if (time.GetElapsedTime(_lastPingAt, now) < keepAlive.Interval) return;
+        if (time.GetElapsedTime(_lastPingAt, now) < _keepAlive.Interval) return;
         if (!_sendLock.Wait(0)) return; // a write is under way: ping on the next sweep
         _lastPingAt = now;
         Interlocked.Exchange(ref _pongDueSince, now);
@@ -81,7 +128,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     /// <summary>Called with the send lock held. A failed ping is no news: the read or the next send sees the same end.</summary>
     private async Task PingAsync()
     {
-        try { ThrowIfEnded(await WriteFrame(Opcode.Ping, default, fin: true)); }
+        try { await WriteFrame(Opcode.Ping, default, fin: true); }
         catch (Exception e) when (e is WebSocketException or InvalidOperationException or IOException) { }
         finally { _sendLock.Release(); }
     }
@@ -201,7 +248,7 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
         switch (opcode)
         {
             case Opcode.Ping:
-                switch (_clientPings.Count(keepAlive.ClientPingsPerSecond, TimeProvider.System))
+                switch (_clientPings.Count(_keepAlive.ClientPingsPerSecond, TimeProvider.System))
                 {
                     case FrameVerdict.Flood: throw await FailAsync((WebSocketCloseStatus)Protocol.CloseCodes.RateLimited, "rate limited");
                     case FrameVerdict.Ok: await SendLockedAsync(Opcode.Pong, payload, fin: true, CancellationToken.None); break;
@@ -275,68 +322,214 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
     public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
         SendAsync(buffer.AsMemory(), messageType, endOfMessage, cancellationToken).AsTask();
 
-    /// <summary>Writes one frame under the send lock; completes synchronously when the flush does (the common case).</summary>
-    private ValueTask SendLockedAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a frame built beforehand (<see cref="NewTextFrame"/>) as one message; completes synchronously
+    /// when the kernel takes it at once (the common case).
+    /// </summary>
+    public ValueTask SendFrameAsync(ReadOnlyMemory<byte> frame)
     {
-        if (!_sendLock.Wait(0)) return SendAfterLockAsync(opcode, payload, fin, cancellationToken);
-        ValueTask<FlushResult> flush;
-        try { flush = WriteFrame(opcode, payload.Span, fin); }
+        if (State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            throw new WebSocketException(WebSocketError.InvalidState, $"cannot send in state {State}");
+        if (!_sendLock.Wait(0)) return SendAfterLockAsync(frame);
+        return Released(WriteUnderLock(frame));
+    }
+
+    /// <summary>
+    /// Sends frames built beforehand, each one message, in one write (one <c>sendmsg</c>); the list is read
+    /// before this returns, so the caller may reuse it.
+    /// </summary>
+    public ValueTask SendFramesAsync(IList<ArraySegment<byte>> frames)
+    {
+        if (State is not (WebSocketState.Open or WebSocketState.CloseReceived))
+            throw new WebSocketException(WebSocketError.InvalidState, $"cannot send in state {State}");
+        if (!_sendLock.Wait(0)) return SendAfterLockAsync(Concat(frames, skip: 0));
+        ValueTask write;
+        try { write = WriteAsync(frames); }
         catch
         {
             _sendLock.Release();
             throw;
         }
-        if (!flush.IsCompletedSuccessfully) return FlushAndReleaseAsync(flush);
+        return Released(write);
+    }
+
+    /// <summary>Writes one frame under the send lock; completes synchronously when the write does (the common case).</summary>
+    private ValueTask SendLockedAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancellationToken)
+    {
+        if (!_sendLock.Wait(0)) return SendAfterLockAsync(opcode, payload, fin, cancellationToken);
+        return Released(WriteFrameUnderLock(opcode, payload, fin));
+    }
+
+    private ValueTask WriteUnderLock(ReadOnlyMemory<byte> frame)
+    {
+        try { return WriteAsync(frame); }
+        catch
+        {
+            _sendLock.Release();
+            throw;
+        }
+    }
+
+    private ValueTask WriteFrameUnderLock(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin)
+    {
+        try { return WriteFrame(opcode, payload, fin); }
+        catch
+        {
+            _sendLock.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Releases the send lock once <paramref name="write"/> is done.</summary>
+    private ValueTask Released(ValueTask write)
+    {
+        if (!write.IsCompleted) return ReleaseAfterAsync(write);
         _sendLock.Release();
-        ThrowIfEnded(flush.Result);
-        return ValueTask.CompletedTask;
+        return write;
+    }
+
+    private async ValueTask ReleaseAfterAsync(ValueTask write)
+    {
+        try { await write; }
+        finally { _sendLock.Release(); }
+    }
+
+    private async ValueTask SendAfterLockAsync(ReadOnlyMemory<byte> frame)
+    {
+        await _sendLock.WaitAsync();
+        try { await WriteAsync(frame); }
+        finally { _sendLock.Release(); }
     }
 
     private async ValueTask SendAfterLockAsync(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin, CancellationToken cancellationToken)
     {
         await _sendLock.WaitAsync(cancellationToken);
-        try { ThrowIfEnded(await WriteFrame(opcode, payload.Span, fin)); }
+        try { await WriteFrame(opcode, payload, fin); }
         finally { _sendLock.Release(); }
     }
 
-    private async ValueTask FlushAndReleaseAsync(ValueTask<FlushResult> flush)
+    /// <summary>One frame (unmasked: server frames are never masked), header and payload in one write.</summary>
+    private ValueTask WriteFrame(Opcode opcode, ReadOnlyMemory<byte> payload, bool fin)
     {
-        try { ThrowIfEnded(await flush); }
-        finally { _sendLock.Release(); }
+        var frame = ArrayPool<byte>.Shared.Rent(MaxHeader + payload.Length);
+        var headerLength = WriteHeader(frame, opcode, fin, payload.Length);
+        payload.Span.CopyTo(frame.AsSpan(headerLength));
+        var write = WriteAsync(frame.AsMemory(0, headerLength + payload.Length));
+        if (!write.IsCompleted) return ReturnAfterAsync(write, frame);
+        ArrayPool<byte>.Shared.Return(frame);
+        return write;
     }
+
+    private static async ValueTask ReturnAfterAsync(ValueTask write, byte[] rented)
+    {
+        try { await write; }
+        finally { ArrayPool<byte>.Shared.Return(rented); }
+    }
+
+    private static int WriteHeader(Span<byte> header, Opcode opcode, bool fin, int payloadLength)
+    {
+        header[0] = (byte)((fin ? FinBit : 0) | (byte)opcode);
+        if (payloadLength <= MaxControlPayload)
+        {
+            header[1] = (byte)payloadLength;
+            return 2;
+        }
+        if (payloadLength <= ushort.MaxValue)
+        {
+            header[1] = 126;
+            BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)payloadLength);
+            return 4;
+        }
+        header[1] = 127;
+        BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)payloadLength);
+        return 10;
+    }
+
+    /// <summary>
+    /// Bytes to the client, in order (callers hold the send lock, or own the socket still alone). On the
+    /// socket: a non-blocking send, then an async send of what the kernel did not take; else the pipe.
+    /// </summary>
+    private ValueTask WriteAsync(ReadOnlyMemory<byte> bytes)
+    {
+        if (_socket is null) return WriteToPipeAsync(bytes);
+        int sent;
+        SocketError error;
+        try { sent = _socket.Send(bytes.Span, SocketFlags.None, out error); }
+        catch (ObjectDisposedException) { throw Gone(); }
+        if (sent == bytes.Length) return ValueTask.CompletedTask;
+        if (error is not (SocketError.Success or SocketError.WouldBlock)) throw Gone();
+        return SendRestAsync(_socket, bytes[sent..]);
+    }
+
+    private ValueTask WriteAsync(IList<ArraySegment<byte>> frames)
+    {
+        if (_socket is null)
+        {
+            foreach (var frame in frames) _output.Write(frame);
+            return FlushAsync();
+        }
+        int sent;
+        SocketError error;
+        try { sent = _socket.Send(frames, SocketFlags.None, out error); }
+        catch (ObjectDisposedException) { throw Gone(); }
+        var total = 0;
+        foreach (var frame in frames) total += frame.Count;
+        if (sent == total) return ValueTask.CompletedTask;
+        if (error is not (SocketError.Success or SocketError.WouldBlock)) throw Gone();
+        return SendRestAsync(_socket, Concat(frames, sent));
+    }
+
+    /// <summary>The frames' bytes after the first <paramref name="skip"/>, in one array: the copy a write that has to wait keeps.</summary>
+    private static byte[] Concat(IList<ArraySegment<byte>> frames, int skip)
+    {
+        var total = 0;
+        foreach (var frame in frames) total += frame.Count;
+        var rest = new byte[total - skip];
+        var at = 0;
+        foreach (var frame in frames)
+        {
+            var part = frame.AsSpan(Math.Min(skip, frame.Count));
+            skip -= frame.Count - part.Length;
+            part.CopyTo(rest.AsSpan(at));
+            at += part.Length;
+        }
+        return rest;
+    }
+
+    private static async ValueTask SendRestAsync(Socket socket, ReadOnlyMemory<byte> rest)
+    {
+        try
+        {
+            while (!rest.IsEmpty) rest = rest[await socket.SendAsync(rest, SocketFlags.None)..];
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            throw Gone();
+        }
+    }
+
+    private ValueTask WriteToPipeAsync(ReadOnlyMemory<byte> bytes)
+    {
+        _output.Write(bytes.Span);
+        return FlushAsync();
+    }
+
+    private ValueTask FlushAsync()
+    {
+        var flush = _output.FlushAsync();
+        if (!flush.IsCompletedSuccessfully) return ThrowIfEndedAsync(flush);
+        ThrowIfEnded(flush.Result);
+        return ValueTask.CompletedTask;
+    }
+
+    private static async ValueTask ThrowIfEndedAsync(ValueTask<FlushResult> flush) => ThrowIfEnded(await flush);
 
     private static void ThrowIfEnded(FlushResult result)
     {
-        if (result.IsCanceled || result.IsCompleted) throw new WebSocketException(WebSocketError.ConnectionClosedPrematurely, "the connection is gone");
+        if (result.IsCanceled || result.IsCompleted) throw Gone();
     }
 
-    /// <summary>Header and payload into the output pipe (unmasked: server frames are never masked), then the flush.</summary>
-    private ValueTask<FlushResult> WriteFrame(Opcode opcode, ReadOnlySpan<byte> payload, bool fin)
-    {
-        var header = _output.GetSpan(10);
-        header[0] = (byte)((fin ? FinBit : 0) | (byte)opcode);
-        int headerLength;
-        if (payload.Length <= MaxControlPayload)
-        {
-            header[1] = (byte)payload.Length;
-            headerLength = 2;
-        }
-        else if (payload.Length <= ushort.MaxValue)
-        {
-            header[1] = 126;
-            BinaryPrimitives.WriteUInt16BigEndian(header[2..], (ushort)payload.Length);
-            headerLength = 4;
-        }
-        else
-        {
-            header[1] = 127;
-            BinaryPrimitives.WriteUInt64BigEndian(header[2..], (ulong)payload.Length);
-            headerLength = 10;
-        }
-        _output.Advance(headerLength);
-        _output.Write(payload);
-        return _output.FlushAsync();
-    }
+    private static WebSocketException Gone() => new(WebSocketError.ConnectionClosedPrematurely, "the connection is gone");
 
     public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
     {
@@ -366,13 +559,21 @@ public sealed class PipeWebSocket(IDuplexPipe pipe, KeepAlive keepAlive) : WebSo
             receivedClose = (await ReceiveAsync(discard, cancellationToken)).MessageType == WebSocketMessageType.Close;
     }
 
-    /// <summary>Drops the WebSocket without a close: a pending read ends. The connection itself is Kestrel's to close.</summary>
+    /// <summary>
+    /// Drops the WebSocket without a close: a pending read ends, and so does a write waiting for room (on
+    /// the socket: it is shut down). The connection itself is Kestrel's to close.
+    /// </summary>
     public override void Abort()
     {
         if (State is WebSocketState.Closed or WebSocketState.Aborted) return;
         _state = (int)WebSocketState.Aborted;
         _input.CancelPendingRead();
-        _output.CancelPendingFlush();
+        if (_socket is null) _output.CancelPendingFlush();
+        else
+        {
+            try { _socket.Shutdown(SocketShutdown.Both); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { } // gone already
+        }
     }
 
     public override void Dispose()

@@ -1,3 +1,6 @@
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using SignalStream.Protocol;
@@ -10,7 +13,8 @@ namespace SignalStream.Server.Tests.Fanout;
 
 /// <summary>
 /// The sender of one connection, against a socket whose writes the test completes by hand: an idle
-/// socket is written at once, a busy one queues, and the write that completes drains the queue.
+/// socket is written at once, a busy one queues, and the write that completes drains the queue;
+/// on our own WebSocket, several queued frames go out in one write.
 /// </summary>
 [Trait("Kind", "Unit")]
 public sealed class StreamConnectionSenderTests
@@ -34,6 +38,36 @@ public sealed class StreamConnectionSenderTests
         Assert.Equal(["{\"seq\":1}"], socket.Written);
         Assert.Equal(0, connection.QueueDepth);
     }
+
+    [Fact]
+    public async Task OnOurOwnWebSocket_ARunOfSignals_WaitsForItsLastOffer_ThenGoesOutInOrder_EvenWhenTheLastIsNotForThisClient()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var client = new TcpClient();
+        var accept = listener.AcceptSocketAsync();
+        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        using var serverSocket = await accept;
+        var stream = new NetworkStream(serverSocket, ownsSocket: false);
+        using var webSocket = new PipeWebSocket(new StreamPipe(PipeReader.Create(stream), PipeWriter.Create(stream)), new KeepAlive(TimeSpan.FromHours(1), TimeSpan.FromHours(1)), serverSocket);
+        var connection = new StreamConnection("user", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.UtcNow.AddHours(1), 16, 16, new ServerMetrics());
+        connection.Attach(webSocket);
+        connection.GoLive(0);
+
+        for (var seq = 1; seq <= 3; seq++) Assert.Equal(OfferResult.Queued, connection.Offer(Frame(seq), send: false));
+        Assert.Equal(3, connection.QueueDepth); // held for the run's last offer
+        Assert.Equal(OfferResult.Filtered, connection.Offer(new OutboundFrame("{}"u8, 4, Tier.Institutional), send: true));
+        Assert.Equal(0, connection.QueueDepth);
+
+        // The three frames arrived, in order, each its own message, byte for byte as built.
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var expected = Enumerable.Range(1, 3).SelectMany(seq => new OutboundFrame(Encoding.UTF8.GetBytes($"{{\"seq\":{seq}}}")).WebSocketFrame.ToArray()).ToArray();
+        var received = new byte[expected.Length];
+        await client.GetStream().ReadExactlyAsync(received, timeout.Token);
+        Assert.Equal(expected, received);
+    }
+
+    private sealed record StreamPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
     [Fact]
     public void Heartbeat_GoesToTheTransport_UntilDetached()

@@ -13,26 +13,28 @@ namespace SignalStream.Server.Tests.Transport;
 /// <summary>
 /// <see cref="PipeWebSocket"/> against an independent implementation: .NET's own client WebSocket
 /// on the other end of a loopback TCP connection, and raw frames for what no polite client sends.
+/// Writing through the pipe; <see cref="PipeWebSocketOnSocketTests"/> runs the same on the socket.
 /// </summary>
 [Trait("Kind", "Unit")]
-public sealed class PipeWebSocketTests : IAsyncLifetime
+public class PipeWebSocketTests : IAsyncLifetime
 {
     private static readonly KeepAlive Hourly = new(TimeSpan.FromHours(1), TimeSpan.FromHours(1));
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
 
     private Socket _serverSocket = null!;
     private NetworkStream _clientStream = null!;
+    private TcpClient _client = null!;
     private IDuplexPipe _serverPipe = null!;
 
     public async Task InitializeAsync()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
-        var client = new TcpClient();
+        _client = new TcpClient();
         var accept = listener.AcceptSocketAsync();
-        await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
+        await _client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
         _serverSocket = await accept;
-        _clientStream = client.GetStream();
+        _clientStream = _client.GetStream();
         var serverStream = new NetworkStream(_serverSocket, ownsSocket: false);
         _serverPipe = new StreamPipe(PipeReader.Create(serverStream), PipeWriter.Create(serverStream));
     }
@@ -40,13 +42,17 @@ public sealed class PipeWebSocketTests : IAsyncLifetime
     public Task DisposeAsync()
     {
         _clientStream.Dispose();
+        _client.Dispose();
         _serverSocket.Dispose();
         return Task.CompletedTask;
     }
 
     private sealed record StreamPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
-    private PipeWebSocket Server(KeepAlive? keepAlive = null) => new(_serverPipe, keepAlive ?? Hourly);
+    /// <summary>Whether the server end writes to its socket directly, as it does behind <see cref="ConnectionUpgrade"/>.</summary>
+    protected virtual bool OnSocket => false;
+
+    private PipeWebSocket Server(KeepAlive? keepAlive = null) => new(_serverPipe, keepAlive ?? Hourly, OnSocket ? _serverSocket : null);
 
     private WebSocket Client() => WebSocket.CreateFromStream(_clientStream, new WebSocketCreationOptions { IsServer = false, KeepAliveInterval = TimeSpan.Zero });
 
@@ -112,6 +118,75 @@ public sealed class PipeWebSocketTests : IAsyncLifetime
         (received, type) = await ReceiveMessageAsync(client, chunk: 4096);
         Assert.Equal(WebSocketMessageType.Text, type);
         Assert.Equal(text, received);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(125)]
+    [InlineData(126)]
+    [InlineData(65_535)]
+    [InlineData(65_536)]
+    public async Task FramesBuiltOnce_ReachEveryClientAsTheirMessage(int length)
+    {
+        var text = Encoding.UTF8.GetBytes(new string('x', length));
+        var frame = PipeWebSocket.NewTextFrame(text.Length, out var payloadAt);
+        text.CopyTo(frame, payloadAt);
+        using var server = Server();
+        using var client = Client();
+
+        await server.SendFrameAsync(frame);
+        await server.SendFrameAsync(frame);
+        for (var i = 0; i < 2; i++)
+        {
+            var (received, type) = await ReceiveMessageAsync(client, chunk: 4096);
+            Assert.Equal(WebSocketMessageType.Text, type);
+            Assert.Equal(text, received);
+        }
+    }
+
+    [Fact]
+    public async Task AClientThatStopsReading_HoldsItsWritesBack_ThenGetsEveryFrameOnce_InOrder()
+    {
+        _serverSocket.SendBufferSize = 4096;
+        _client.Client.ReceiveBufferSize = 4096;
+        using var server = Server();
+        var frames = Enumerable.Range(0, 200).Select(i =>
+        {
+            var text = Encoding.UTF8.GetBytes($"{i}:" + new string('x', 10_000));
+            var frame = PipeWebSocket.NewTextFrame(text.Length, out var payloadAt);
+            text.CopyTo(frame, payloadAt);
+            return frame;
+        }).ToArray();
+
+        // One sender, each frame after the last one's write (as StreamConnection sends): 2 MB, more than the buffers hold.
+        var heldBack = 0;
+        var sending = Task.Run(async () =>
+        {
+            foreach (var frame in frames)
+            {
+                var write = server.SendFrameAsync(frame);
+                if (!write.IsCompleted) heldBack++;
+                await write;
+            }
+        });
+        for (var i = 0; i < frames.Length; i++)
+            Assert.StartsWith($"{i}:", (await ReadServerFrameAsync()).AsText, StringComparison.Ordinal);
+        await sending.WaitAsync(Timeout);
+        Assert.NotEqual(0, heldBack);
+    }
+
+    [Fact]
+    public async Task Abort_EndsAWriteWaitingForRoom()
+    {
+        _serverSocket.SendBufferSize = 4096;
+        _client.Client.ReceiveBufferSize = 4096;
+        using var server = Server();
+        var frame = PipeWebSocket.NewTextFrame(4_000_000, out _); // more than the client's buffers: waits for a reader that never comes
+        var write = server.SendFrameAsync(frame);
+        Assert.False(write.IsCompleted);
+        server.Abort();
+        var thrown = await Assert.ThrowsAnyAsync<Exception>(() => write.AsTask().WaitAsync(Timeout));
+        Assert.True(thrown is WebSocketException or OperationCanceledException, thrown.ToString()); // what StreamConnection takes for a failed send
     }
 
     [Fact]
@@ -333,4 +408,11 @@ public sealed class PipeWebSocketTests : IAsyncLifetime
     }
 
     private static byte[] Unmasked(int opcode, ReadOnlySpan<byte> payload) => [(byte)(0x80 | opcode), (byte)payload.Length, .. payload];
+}
+
+/// <summary>The same, with the server end writing to its socket directly (non-blocking, then async).</summary>
+[Trait("Kind", "Unit")]
+public sealed class PipeWebSocketOnSocketTests : PipeWebSocketTests
+{
+    protected override bool OnSocket => true;
 }
