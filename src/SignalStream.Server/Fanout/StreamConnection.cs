@@ -35,6 +35,8 @@ public sealed class StreamConnection
     private List<OutboundFrame>? _pending = [];
     private long _lastQueuedSeq; // the newest signal queued here, live or replayed: nothing at or below it is queued again
     private WebSocket? _socket;
+    /// <summary>Our own WebSocket takes pre-built frames, several in one write; any other, one message at a time.</summary>
+    private PipeWebSocket? FrameSocket => _socket as PipeWebSocket;
     private IStreamTransport? _transport;
     private CancellationTokenRegistration _abortTransport;
     private bool _sending; // a sender owns the socket; everyone else queues
@@ -375,7 +377,7 @@ public sealed class StreamConnection
     /// </summary>
     private ValueTask SendAsync(Outbound[] batch, int count)
     {
-        if (_socket is not PipeWebSocket own)
+        if (FrameSocket is not { } own)
             return _socket!.SendAsync(batch[0].Frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         if (count == 1) return own.SendFrameAsync(batch[0].Frame.WebSocketFrame);
         var frames = _frames ??= new List<ArraySegment<byte>>(MaxBatch);
@@ -388,7 +390,7 @@ public sealed class StreamConnection
     private int TakeNext(Outbound[] batch, out bool close)
     {
         close = false;
-        var most = _socket is PipeWebSocket ? batch.Length : 1;
+        var most = FrameSocket is null ? 1 : batch.Length;
         var count = 0;
         while (count < most && _queue.TryDequeue(out var item))
         {
