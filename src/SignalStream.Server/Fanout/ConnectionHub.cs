@@ -95,7 +95,17 @@ public sealed class ConnectionHub : ISignalFanout
     {
         if (frame.Seq > LastSeq) Interlocked.Exchange(ref _lastSeq, frame.Seq);
         frame.Trace?.ExpectShards(_shards.Length);
-        foreach (var shard in _shards) shard.Post(frame);
+        foreach (var shard in _shards) shard.Post(new ShardItem(frame, To: null));
+    }
+
+    /// <summary>
+    /// Sends <paramref name="frame"/> to <paramref name="connection"/> once its shard has offered it every signal
+    /// broadcast before this call: a <c>pong</c> follows the signals published before its <c>ping</c>.
+    /// </summary>
+    public void SendAfterBroadcasts(StreamConnection connection, OutboundFrame frame)
+    {
+        if (connection.HubIndex < 0) connection.Send(frame); // not in the hub (yet, or any more): nothing to follow
+        else _shards[connection.Shard].Post(new ShardItem(frame, connection));
     }
 
     /// <summary>Applies a user's new tier or disable to each of their connections here.</summary>
@@ -154,12 +164,21 @@ public sealed class ConnectionHub : ISignalFanout
         _metrics.SetConnections(tier, _byTier[(int)tier]);
     }
 
-    /// <summary>One slice of the connections and the loop that offers them each broadcast frame.</summary>
+    /// <summary>A broadcast signal (<paramref name="To"/> null), or a frame for one connection, in the shard's order.</summary>
+    private readonly record struct ShardItem(OutboundFrame Frame, StreamConnection? To);
+
+    /// <summary>
+    /// One slice of the connections and the loop that offers them each broadcast frame. The lock covers only
+    /// membership and which signals were offered: a pass copies the members under it and makes its offers
+    /// (and their <c>send()</c>s) outside, so a connection joining or leaving never waits for a pass, and
+    /// neither does the hub's membership lock held around that.
+    /// </summary>
     private sealed class FanoutShard
     {
         private readonly Lock _sync = new();
         private readonly List<StreamConnection> _connections = [];
-        private readonly Channel<OutboundFrame> _frames = Channel.CreateUnbounded<OutboundFrame>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly Channel<ShardItem> _items = Channel.CreateUnbounded<ShardItem>(new UnboundedChannelOptions { SingleReader = true });
+        private StreamConnection[] _pass = [];
         private long _lastOffered;
 
         public FanoutShard() => _ = Task.Run(RunAsync);
@@ -169,7 +188,10 @@ public sealed class ConnectionHub : ISignalFanout
             lock (_sync) _lastOffered = Math.Max(_lastOffered, lastSeq);
         }
 
-        /// <summary>Answers the last seq offered here: the connection is offered every later one.</summary>
+        /// <summary>
+        /// Answers the last seq taken for a pass here: the connection is offered every later one. A pass under
+        /// way offers only to the members it copied, so the connection misses nothing and gets nothing twice.
+        /// </summary>
         public long Add(StreamConnection connection, int shard)
         {
             lock (_sync)
@@ -196,7 +218,7 @@ public sealed class ConnectionHub : ISignalFanout
             }
         }
 
-        public void Post(OutboundFrame frame) => _frames.Writer.TryWrite(frame);
+        public void Post(ShardItem item) => _items.Writer.TryWrite(item);
 
         /// <summary>
         /// Offers each frame, in seq order, to every connection. When signals arrive faster than the loop
@@ -205,59 +227,83 @@ public sealed class ConnectionHub : ISignalFanout
         /// </summary>
         private async Task RunAsync()
         {
-            var reader = _frames.Reader;
+            var reader = _items.Reader;
             var run = new List<OutboundFrame>(StreamConnection.MaxBatch);
             while (await reader.WaitToReadAsync())
             {
-                bool full;
+                bool more;
                 do
                 {
-                    lock (_sync) // per run, not per burst: a connection being added waits for one run at most
+                    ShardItem directed;
+                    var members = 0;
+                    lock (_sync)
                     {
-                        full = TakeRun(reader, run);
-                        OfferRun(run);
+                        more = TakeRun(reader, run, out directed);
+                        if (run.Count > 0) members = CopyMembers();
                     }
-                } while (full);
+                    directed.To?.Send(directed.Frame);
+                    if (run.Count == 0) continue;
+                    var pass = _pass.AsSpan(0, members);
+                    if (run is [{ Trace: { } trace } traced]) OfferCounted(pass, traced, trace);
+                    else OfferRun(pass, run);
+                    run.Clear();
+                    pass.Clear(); // a member that left is not kept alive by the next pass's array
+                } while (more);
             }
         }
 
-        /// <summary>Under the lock: the next frames not offered yet, up to a batch (true when it stopped there).</summary>
-        private bool TakeRun(ChannelReader<OutboundFrame> reader, List<OutboundFrame> run)
+        /// <summary>
+        /// Under the lock: the next signals not offered yet, up to a batch, or the next frame for one connection.
+        /// A traced signal goes alone, so its offers can be counted. True when more may be waiting.
+        /// </summary>
+        private bool TakeRun(ChannelReader<ShardItem> reader, List<OutboundFrame> run, out ShardItem directed)
         {
-            while (run.Count < StreamConnection.MaxBatch && reader.TryRead(out var frame))
+            directed = default;
+            while (run.Count < StreamConnection.MaxBatch && reader.TryPeek(out var item))
             {
+                var alone = item.To is not null || item.Frame.Trace is not null;
+                if (alone && run.Count > 0) return true;
+                reader.TryRead(out _);
+                if (item.To is not null)
+                {
+                    directed = item;
+                    return true;
+                }
+                var frame = item.Frame;
                 if (frame.Seq <= _lastOffered)
                 {
                     frame.Trace?.ShardDone([0, 0, 0], 0); // offered already: nothing to count, but the span must close
                     continue;
                 }
                 _lastOffered = frame.Seq;
-                if (frame.Trace is { } trace)
-                {
-                    OfferRun(run); // a traced signal goes alone, its offers counted
-                    OfferCounted(frame, trace);
-                    continue;
-                }
                 run.Add(frame);
+                if (alone) return true;
             }
             return run.Count == StreamConnection.MaxBatch;
         }
 
-        private void OfferRun(List<OutboundFrame> run)
+        /// <summary>Under the lock: the members into the pass's array (kept by the shard, grown as needed).</summary>
+        private int CopyMembers()
+        {
+            if (_pass.Length < _connections.Count) _pass = new StreamConnection[Math.Max(_connections.Count, _pass.Length * 2)];
+            _connections.CopyTo(_pass);
+            return _connections.Count;
+        }
+
+        private static void OfferRun(ReadOnlySpan<StreamConnection> pass, List<OutboundFrame> run)
         {
             if (run.Count == 0) return;
             var last = run.Count - 1;
-            foreach (var connection in _connections)
+            foreach (var connection in pass)
                 for (var i = 0; i <= last; i++) connection.Offer(run[i], send: i == last);
-            run.Clear();
         }
 
         /// <summary>The same offers, counted for the signal's fan-out span.</summary>
-        private void OfferCounted(OutboundFrame frame, FanoutTrace trace)
+        private static void OfferCounted(ReadOnlySpan<StreamConnection> pass, OutboundFrame frame, FanoutTrace trace)
         {
             Span<int> recipients = stackalloc int[3];
             var dropped = 0;
-            foreach (var connection in _connections)
+            foreach (var connection in pass)
             {
                 switch (connection.Offer(frame))
                 {

@@ -33,6 +33,7 @@ public sealed class Replay(ISignalStore store, RecentFrames recent, SignalFeed f
 
         var cursor = afterSeq;
         var count = 0;
+        connection.Flush(); // the welcome need not wait for the store
         await _readers.WaitAsync(ct);
         try
         {
@@ -54,6 +55,7 @@ public sealed class Replay(ISignalStore store, RecentFrames recent, SignalFeed f
                     if (filter.Allows(frame) && await connection.SendReplayAsync(frame, ct)) count++;
                 }
                 if (page.Count < PageSize) break;
+                connection.Flush(); // this page, while the next is read
             }
         }
         finally

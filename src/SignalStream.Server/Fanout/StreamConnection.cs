@@ -133,29 +133,36 @@ public sealed class StreamConnection
         return OfferResult.Queued;
     }
 
-    private void Flush()
+    /// <summary>Sends what is queued, unless a write is already under way (it sends the rest).</summary>
+    public void Flush()
     {
         bool send;
         lock (_sync) send = ClaimSender();
         if (send) SendQueued();
     }
 
-    /// <summary>Queues a control frame (welcome, pong, error...). A full queue means a slow consumer.</summary>
-    public void Send(OutboundFrame frame)
+    /// <summary>
+    /// Queues a control frame (welcome, pong, error...). A full queue means a slow consumer. With
+    /// <paramref name="flush"/> false it waits for the next send (the welcome waits for its replay, so the
+    /// two go out in one write).
+    /// </summary>
+    public void Send(OutboundFrame frame, bool flush = true)
     {
         bool send;
         lock (_sync)
         {
             if (IsClosing || !TryQueue(new Outbound(frame, Live: false), "outbound queue")) return;
-            send = ClaimSender();
+            send = flush && ClaimSender();
         }
         if (send) SendQueued();
     }
 
     /// <summary>
-    /// Queues a replayed frame, waiting for room: replay runs on the connection's own task. False,
-    /// and nothing sent, for a frame at or below the newest one this connection already queued: a
-    /// <c>resume</c> on a socket that has been live never repeats what it got.
+    /// Queues a replayed frame, waiting for room: replay runs on the connection's own task. Replayed
+    /// frames go out when the queue fills or the next frame is sent (the replay's <c>replay_complete</c>),
+    /// several to a write, not one <c>send()</c> each. False, and nothing queued, for a frame at or below
+    /// the newest one this connection already queued: a <c>resume</c> on a socket that has been live never
+    /// repeats what it got.
     /// </summary>
     public async ValueTask<bool> SendReplayAsync(OutboundFrame frame, CancellationToken ct)
     {
@@ -169,18 +176,16 @@ public sealed class StreamConnection
                 if (_queue.Count >= _queueCapacity)
                 {
                     room = (_roomForReplay ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-                    send = false;
+                    send = ClaimSender();
                 }
                 else
                 {
                     _queue.Enqueue(new Outbound(frame, Live: false));
                     _lastQueuedSeq = frame.Seq;
-                    room = Task.CompletedTask;
-                    send = ClaimSender();
+                    return true;
                 }
             }
             if (send) SendQueued();
-            if (room.IsCompleted) return true;
             await room.WaitAsync(ct);
         }
     }

@@ -53,7 +53,7 @@ public sealed class StreamSession(
             var brokeRule = false;
             connection.Send(OutboundFrame.Control(
                 new WelcomeMessage(connection.Id, user.Id, connection.Tier, lastSeq, (int)options.HeartbeatInterval.TotalMilliseconds, time.GetUtcNow()) { Epoch = feed.Epoch },
-                ProtocolJson.Default.WelcomeMessage));
+                ProtocolJson.Default.WelcomeMessage), flush: afterSeq < 0); // a replay sends it with its first frames
             try
             {
                 if (afterSeq >= 0) await ReplayAsync(connection, afterSeq, epoch);
@@ -188,7 +188,7 @@ public sealed class StreamSession(
         switch (message?.Type)
         {
             case MessageTypes.Ping:
-                connection.Send(OutboundFrame.Control(new PongMessage(message.Ts), ProtocolJson.Default.PongMessage));
+                hub.SendAfterBroadcasts(connection, OutboundFrame.Control(new PongMessage(message.Ts), ProtocolJson.Default.PongMessage));
                 break;
             case MessageTypes.Subscribe when message.Symbols is { } symbols:
                 if (symbols.Length > SymbolRule.MaxPerFilter || !symbols.All(SymbolRule.IsValidSymbol))

@@ -1,6 +1,7 @@
 using SignalStream.Protocol;
 using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
+using SignalStream.Server.Tests.Infrastructure;
 
 namespace SignalStream.Server.Tests.Fanout;
 
@@ -48,5 +49,66 @@ public sealed class ConnectionHubTests
         Assert.Equal(250, added.Sum());
         Assert.Equal(250, hub.Count);
         Assert.Equal(HubEntry.AtCapacity, hub.TryAdd(New("one-more"), 1, 250, out _));
+    }
+
+    /// <summary>A hub whose first connection's socket blocks the next write: a broadcast's pass stops in that <c>send()</c>.</summary>
+    private static (ConnectionHub Hub, StreamConnection Slow, ScriptedSocket Socket, ManualResetEventSlim Release) WithAPassStuckInASend()
+    {
+        var hub = new ConnectionHub(new ServerMetrics());
+        var slow = Live(New("slow"), out var socket);
+        Assert.Equal(HubEntry.Added, hub.TryAdd(slow, 1, 100, out _));
+        var (entered, release) = socket.BlockNextWrite();
+        hub.Broadcast(new OutboundFrame("{\"seq\":1}"u8.ToArray(), 1));
+        Assert.True(entered.Wait(TimeSpan.FromSeconds(30)), "the shard's pass reached the blocking send");
+        return (hub, slow, socket, release);
+    }
+
+    private static StreamConnection Live(StreamConnection connection, out ScriptedSocket socket)
+    {
+        connection.Attach(socket = new ScriptedSocket());
+        connection.GoLive(0);
+        return connection;
+    }
+
+    /// <summary>Adds connections until one lands on <paramref name="shard"/>; the others leave again.</summary>
+    private static StreamConnection JoinShard(ConnectionHub hub, int shard, StreamConnection joiner, out long joinedAfter)
+    {
+        for (var i = 0; ; i++)
+        {
+            Assert.Equal(HubEntry.Added, hub.TryAdd(joiner, 1, 1000, out joinedAfter));
+            if (joiner.Shard == shard) return joiner;
+            hub.Remove(joiner);
+            Assert.True(i < 1000, "round-robin reached every shard");
+        }
+    }
+
+    [Fact]
+    public async Task JoiningAndLeaving_NeverWaitForAShardsSends_AndAJoinerStartsAfterThePassUnderWay()
+    {
+        var (hub, slow, socket, release) = WithAPassStuckInASend();
+        var joiner = New("joiner");
+        long joinedAfter = -1;
+        var join = Task.Run(() => JoinShard(hub, slow.Shard, joiner, out joinedAfter)); // joins and leaves every shard on its way
+        var joined = await Task.WhenAny(join, Task.Delay(TimeSpan.FromSeconds(30))) == join;
+        release.Set();
+        Assert.True(joined, "joining and leaving did not wait for the blocked send");
+        Assert.Equal(1, joinedAfter); // the pass under way took seq 1: the joiner starts after it
+        Assert.Equal(["{\"seq\":1}"], socket.Written);
+    }
+
+    [Fact]
+    public async Task AFrameSentAfterBroadcasts_FollowsEverySignalBroadcastBefore_EvenWhileItsShardIsBusy()
+    {
+        var (hub, slow, _, release) = WithAPassStuckInASend();
+        var other = JoinShard(hub, slow.Shard, Live(New("other"), out var socket), out _);
+
+        // Seq 2 waits behind the stuck pass; the pong must wait behind seq 2.
+        hub.Broadcast(new OutboundFrame("{\"seq\":2}"u8.ToArray(), 2));
+        hub.SendAfterBroadcasts(other, OutboundFrame.Control(new PongMessage(7), ProtocolJson.Default.PongMessage));
+        Assert.Empty(socket.Written);
+        release.Set();
+        await Eventually.TrueAsync(() => socket.Written.Count == 2, "seq 2, then the pong");
+        Assert.Equal("{\"seq\":2}", socket.Written[0]);
+        Assert.Contains("pong", socket.Written[1]);
     }
 }

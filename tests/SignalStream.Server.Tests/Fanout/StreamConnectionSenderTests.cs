@@ -101,6 +101,31 @@ public sealed class StreamConnectionSenderTests
     }
 
     [Fact]
+    public async Task Replay_GoesOutWithTheNextFrameSent_NotAWriteEach_AndAFullQueueIsSentToMakeRoom()
+    {
+        var connection = new StreamConnection("user", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.UtcNow.AddHours(1), 3, 16, new ServerMetrics());
+        var socket = new ScriptedSocket();
+        connection.Attach(socket);
+        connection.HoldLive();
+        connection.Send(Frame(0), flush: false); // the welcome, waiting for its replay
+        Assert.True(await connection.SendReplayAsync(Frame(1), default));
+        Assert.True(await connection.SendReplayAsync(Frame(2), default));
+        Assert.Empty(socket.Written);
+
+        var stuck = socket.HoldNextWrite();
+        var third = connection.SendReplayAsync(Frame(3), default).AsTask(); // the queue is full: it is sent, and the replay waits for room
+        Assert.False(third.IsCompleted);
+        Assert.Equal(["{\"seq\":0}"], socket.Written);
+        stuck.SetResult();
+        Assert.True(await third.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(["{\"seq\":0}", "{\"seq\":1}", "{\"seq\":2}"], socket.Written);
+
+        connection.Send(Frame(4)); // replay_complete: sends what the replay queued
+        connection.GoLive(3);
+        Assert.Equal(["{\"seq\":0}", "{\"seq\":1}", "{\"seq\":2}", "{\"seq\":3}", "{\"seq\":4}"], socket.Written);
+    }
+
+    [Fact]
     public async Task BusySocket_OverflowingItsQueue_ClosesSlowConsumer_AfterTheStuckWrite()
     {
         var (connection, socket) = Live(queue: 2);
@@ -191,53 +216,5 @@ public sealed class StreamConnectionSenderTests
             Interlocked.Increment(ref Aborts);
             Aborted.TrySetResult();
         }
-    }
-
-    /// <summary>A socket that records writes; the test may hold the next write open.</summary>
-    private sealed class ScriptedSocket : WebSocket
-    {
-        private readonly Lock _sync = new();
-        private readonly List<string> _written = [];
-        private TaskCompletionSource? _holdNext;
-
-        public List<string> Written { get { lock (_sync) return [.. _written]; } }
-        public WebSocketCloseStatus? CloseSent { get; private set; }
-        public bool Aborted { get; private set; }
-
-        public TaskCompletionSource HoldNextWrite()
-        {
-            var hold = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_sync) _holdNext = hold;
-            return hold;
-        }
-
-        public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
-        {
-            lock (_sync)
-            {
-                _written.Add(Encoding.UTF8.GetString(buffer.Span));
-                var hold = _holdNext;
-                _holdNext = null;
-                return hold is null ? ValueTask.CompletedTask : new ValueTask(hold.Task);
-            }
-        }
-
-        public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
-            SendAsync(buffer.AsMemory(), messageType, endOfMessage, cancellationToken).AsTask();
-
-        public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
-        {
-            CloseSent = closeStatus;
-            return Task.CompletedTask;
-        }
-
-        public override void Abort() => Aborted = true;
-        public override WebSocketState State => Aborted ? WebSocketState.Aborted : CloseSent is null ? WebSocketState.Open : WebSocketState.CloseSent;
-        public override WebSocketCloseStatus? CloseStatus => null;
-        public override string? CloseStatusDescription => null;
-        public override string? SubProtocol => null;
-        public override Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) => CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
-        public override Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken) => throw new NotSupportedException();
-        public override void Dispose() { }
     }
 }
