@@ -21,6 +21,11 @@ public sealed class ConnectionHub : ISignalFanout
     /// keep a pass short and the cores busy while one loop waits for its time slice on a shared machine.
     /// </summary>
     private const int ShardsPerCore = 4;
+    /// <summary>
+    /// Every signal wakes each shard that has connections, so a few connections share one shard: the next shard
+    /// opens once the open ones hold this many each (nine subscribers wake one loop per signal, not eight).
+    /// </summary>
+    private const int ConnectionsPerShardBeforeOpeningAnother = 64;
 
     private readonly ServerMetrics _metrics;
     private readonly Lock _gate = new();
@@ -66,7 +71,8 @@ public sealed class ConnectionHub : ISignalFanout
             if (!_byUser.TryGetValue(connection.UserId, out var mine)) _byUser[connection.UserId] = mine = [];
             if (mine.Count >= perUserLimit) return HubEntry.UserAtLimit;
             mine.Add(connection);
-            _nextShard = (_nextShard + 1) % _shards.Length;
+            var open = Math.Min(_count / ConnectionsPerShardBeforeOpeningAnother + 1, _shards.Length);
+            _nextShard = (_nextShard + 1) % open;
             lastSeq = _shards[_nextShard].Add(connection, _nextShard);
             _count++;
             CountTier(connection.Tier, +1);
@@ -218,7 +224,27 @@ public sealed class ConnectionHub : ISignalFanout
             }
         }
 
-        public void Post(ShardItem item) => _items.Writer.TryWrite(item);
+        public void Post(ShardItem item)
+        {
+            if (item.To is null && NotedWhileEmpty(item.Frame)) return;
+            _items.Writer.TryWrite(item);
+        }
+
+        /// <summary>
+        /// A shard without connections has no one to offer a signal to: it notes the seq (what a joiner starts
+        /// after) and is not woken. Signals still queued from before are then below it and skipped: they were
+        /// for members that have left, and a joiner starts after this one.
+        /// </summary>
+        private bool NotedWhileEmpty(OutboundFrame frame)
+        {
+            lock (_sync)
+            {
+                if (_connections.Count > 0) return false;
+                _lastOffered = Math.Max(_lastOffered, frame.Seq);
+            }
+            frame.Trace?.ShardDone([0, 0, 0], 0);
+            return true;
+        }
 
         /// <summary>
         /// Offers each frame, in seq order, to every connection. When signals arrive faster than the loop

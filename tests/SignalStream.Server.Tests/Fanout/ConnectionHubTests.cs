@@ -1,3 +1,4 @@
+using System.Text;
 using SignalStream.Protocol;
 using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
@@ -88,7 +89,7 @@ public sealed class ConnectionHubTests
         var (hub, slow, socket, release) = WithAPassStuckInASend();
         var joiner = New("joiner");
         long joinedAfter = -1;
-        var join = Task.Run(() => JoinShard(hub, slow.Shard, joiner, out joinedAfter)); // joins and leaves every shard on its way
+        var join = Task.Run(() => JoinShard(hub, slow.Shard, joiner, out joinedAfter));
         var joined = await Task.WhenAny(join, Task.Delay(TimeSpan.FromSeconds(30))) == join;
         release.Set();
         Assert.True(joined, "joining and leaving did not wait for the blocked send");
@@ -110,5 +111,30 @@ public sealed class ConnectionHubTests
         await Eventually.TrueAsync(() => socket.Written.Count == 2, "seq 2, then the pong");
         Assert.Equal("{\"seq\":2}", socket.Written[0]);
         Assert.Contains("pong", socket.Written[1]);
+    }
+
+    [Fact]
+    public void AFewConnectionsShareOneShard_AndMoreOpenTheOthers()
+    {
+        var hub = new ConnectionHub(new ServerMetrics());
+        var few = Enumerable.Range(0, 9).Select(i => New($"few-{i}")).ToList();
+        foreach (var c in few) Assert.Equal(HubEntry.Added, hub.TryAdd(c, 1, 10_000, out _));
+        Assert.Single(few.Select(c => c.Shard).Distinct()); // one loop woken per signal
+
+        var many = Enumerable.Range(0, 2000).Select(i => New($"many-{i}")).ToList();
+        foreach (var c in many) hub.TryAdd(c, 1, 10_000, out _);
+        Assert.Equal(Math.Min(4 * Environment.ProcessorCount, 64), many.Select(c => c.Shard).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AnEmptyShard_NotesEachSignalWithoutBeingWoken_SoAJoinerStartsAfterTheLast_AndGetsWhatFollows()
+    {
+        var hub = new ConnectionHub(new ServerMetrics());
+        for (var seq = 1; seq <= 3; seq++) hub.Broadcast(new OutboundFrame(Encoding.UTF8.GetBytes($"{{\"seq\":{seq}}}"), seq));
+        Assert.Equal(HubEntry.Added, hub.TryAdd(Live(New("joiner"), out var socket), 1, 100, out var joinedAfter));
+        Assert.Equal(3, joinedAfter); // at once: nothing waited for a shard's loop
+        hub.Broadcast(new OutboundFrame("{\"seq\":4}"u8.ToArray(), 4));
+        await Eventually.TrueAsync(() => socket.Written.Count == 1, "seq 4 delivered");
+        Assert.Equal(["{\"seq\":4}"], socket.Written);
     }
 }
