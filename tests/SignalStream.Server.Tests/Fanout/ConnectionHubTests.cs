@@ -121,9 +121,10 @@ public sealed class ConnectionHubTests
         foreach (var c in few) Assert.Equal(HubEntry.Added, hub.TryAdd(c, 1, 10_000, out _));
         Assert.Single(few.Select(c => c.Shard).Distinct()); // one loop woken per signal
 
-        var many = Enumerable.Range(0, 2000).Select(i => New($"many-{i}")).ToList();
+        var many = Enumerable.Range(0, 200).Select(i => New($"many-{i}")).ToList();
         foreach (var c in many) hub.TryAdd(c, 1, 10_000, out _);
-        Assert.Equal(Math.Min(4 * Environment.ProcessorCount, 64), many.Select(c => c.Shard).Distinct().Count());
+        Assert.Single(many.Take(64 - few.Count).Select(c => c.Shard).Distinct()); // up to 64 share it
+        Assert.True(many.Select(c => c.Shard).Distinct().Count() > 1, "more connections open more shards");
     }
 
     [Fact]
