@@ -35,20 +35,20 @@ public sealed class ScriptedSocket : WebSocket
 
     public override ValueTask SendAsync(ReadOnlyMemory<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
     {
+        TaskCompletionSource? hold;
         (ManualResetEventSlim Entered, ManualResetEventSlim Release)? block;
-        lock (_sync) (block, _blockNext) = (_blockNext, null);
+        lock (_sync)
+        {
+            _written.Add(Encoding.UTF8.GetString(buffer.Span)); // written, even while its thread is held
+            (hold, _holdNext) = (_holdNext, null);
+            (block, _blockNext) = (_blockNext, null);
+        }
         if (block is var (entered, release))
         {
             entered.Set();
             release.Wait(TimeSpan.FromSeconds(60));
         }
-        lock (_sync)
-        {
-            _written.Add(Encoding.UTF8.GetString(buffer.Span));
-            var hold = _holdNext;
-            _holdNext = null;
-            return hold is null ? ValueTask.CompletedTask : new ValueTask(hold.Task);
-        }
+        return hold is null ? ValueTask.CompletedTask : new ValueTask(hold.Task);
     }
 
     public override Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken) =>
