@@ -318,7 +318,6 @@ public sealed class ConnectionHub : ISignalFanout
 
         private static void OfferRun(ReadOnlySpan<StreamConnection> pass, List<OutboundFrame> run)
         {
-            if (run.Count == 0) return;
             var last = run.Count - 1;
             foreach (var connection in pass)
                 for (var i = 0; i <= last; i++) connection.Offer(run[i], send: i == last);
