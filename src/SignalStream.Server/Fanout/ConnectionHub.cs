@@ -242,7 +242,7 @@ public sealed class ConnectionHub : ISignalFanout
                 if (_connections.Count > 0) return false;
                 _lastOffered = Math.Max(_lastOffered, frame.Seq);
             }
-            frame.Trace?.ShardDone([0, 0, 0], 0);
+            Skipped(frame);
             return true;
         }
 
@@ -298,7 +298,7 @@ public sealed class ConnectionHub : ISignalFanout
                 var frame = item.Frame;
                 if (frame.Seq <= _lastOffered)
                 {
-                    frame.Trace?.ShardDone([0, 0, 0], 0); // offered already: nothing to count, but the span must close
+                    Skipped(frame); // offered already
                     continue;
                 }
                 _lastOffered = frame.Seq;
@@ -307,6 +307,9 @@ public sealed class ConnectionHub : ISignalFanout
             }
             return run.Count == StreamConnection.MaxBatch;
         }
+
+        /// <summary>A signal this shard offers to no one: nothing to count, but its fan-out span must still close.</summary>
+        private static void Skipped(OutboundFrame frame) => frame.Trace?.ShardDone([0, 0, 0], 0);
 
         /// <summary>Under the lock: the members into the pass's array (kept by the shard, grown as needed).</summary>
         private int CopyMembers()
