@@ -1,7 +1,9 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using SignalStream.Protocol;
 using SignalStream.Server.Observability;
 using SignalStream.Server.Storage;
+using SignalStream.Server.Streaming;
 
 namespace SignalStream.Server.Fanout;
 
@@ -14,7 +16,7 @@ namespace SignalStream.Server.Fanout;
 /// </summary>
 public enum HubEntry { Added, UserAtLimit, AtCapacity }
 
-public sealed class ConnectionHub : ISignalFanout
+public sealed class ConnectionHub : ISignalFanout, IDisposable
 {
     /// <summary>
     /// A shard's loop makes the sends itself (a <c>send()</c> each), so its passes are long: several per core
@@ -32,15 +34,34 @@ public sealed class ConnectionHub : ISignalFanout
     private readonly Dictionary<string, List<StreamConnection>> _byUser = new(StringComparer.Ordinal);
     private readonly int[] _byTier = new int[3];
     private readonly FanoutShard[] _shards;
+    private readonly int _ringErrno; // why io_uring was unavailable
     private int _count;
     private int _nextShard;
     private long _lastSeq;
 
-    public ConnectionHub(ServerMetrics metrics)
+    /// <param name="batchedSends">Each shard hands a pass's writes to the kernel in batches (<see cref="SendBatch"/>)
+    /// where io_uring is available; <see cref="BatchedSends"/> says whether it was.</param>
+    public ConnectionHub(ServerMetrics metrics, bool batchedSends)
     {
         _metrics = metrics;
-        _shards = [.. Enumerable.Range(0, Math.Clamp(ShardsPerCore * Environment.ProcessorCount, 1, 64)).Select(_ => new FanoutShard())];
+        _shards = new FanoutShard[Math.Clamp(ShardsPerCore * Environment.ProcessorCount, 1, 64)];
+        for (var i = 0; i < _shards.Length; i++)
+            _shards[i] = new FanoutShard(batchedSends ? SendBatch.TryCreate(out _ringErrno) : null);
     }
+
+    /// <summary>Writes with a <c>send()</c> each.</summary>
+    public ConnectionHub(ServerMetrics metrics) : this(metrics, batchedSends: false) { }
+
+    public ConnectionHub(ServerMetrics metrics, IOptions<WebSocketsOptions> options, ILogger<ConnectionHub> logger)
+        : this(metrics, options.Value.BatchedSends)
+    {
+        if (!options.Value.BatchedSends) return;
+        if (BatchedSends) logger.BatchedSends(_shards.Length, SendBatch.Entries);
+        else logger.BatchedSendsUnavailable(_ringErrno);
+    }
+
+    /// <summary>True when the shards batch their writes (io_uring); false: a <c>send()</c> per write.</summary>
+    public bool BatchedSends => _shards[0].Batched;
 
     /// <summary>The newest seq broadcast (or stored, at start).</summary>
     public long LastSeq => Interlocked.Read(ref _lastSeq);
@@ -164,6 +185,12 @@ public sealed class ConnectionHub : ISignalFanout
         }
     }
 
+    /// <summary>Stops the shards' loops (at host shutdown), which close their rings.</summary>
+    public void Dispose()
+    {
+        foreach (var shard in _shards) shard.Complete();
+    }
+
     private void CountTier(Tier tier, int delta)
     {
         _byTier[(int)tier] += delta;
@@ -184,10 +211,20 @@ public sealed class ConnectionHub : ISignalFanout
         private readonly Lock _sync = new();
         private readonly List<StreamConnection> _connections = [];
         private readonly Channel<ShardItem> _items = Channel.CreateUnbounded<ShardItem>(new UnboundedChannelOptions { SingleReader = true });
+        private readonly SendBatch? _batch;
         private StreamConnection[] _pass = [];
         private long _lastOffered;
 
-        public FanoutShard() => _ = Task.Run(RunAsync);
+        public FanoutShard(SendBatch? batch)
+        {
+            _batch = batch;
+            _ = Task.Run(RunAsync);
+        }
+
+        public bool Batched => _batch is not null;
+
+        /// <summary>Ends the loop once what was posted is offered; the loop then closes its ring.</summary>
+        public void Complete() => _items.Writer.TryComplete();
 
         public void StartAt(long lastSeq)
         {
@@ -253,6 +290,12 @@ public sealed class ConnectionHub : ISignalFanout
         /// </summary>
         private async Task RunAsync()
         {
+            try { await OfferAllAsync(); }
+            finally { _batch?.Dispose(); }
+        }
+
+        private async Task OfferAllAsync()
+        {
             var reader = _items.Reader;
             var run = new List<OutboundFrame>(StreamConnection.MaxBatch);
             while (await reader.WaitToReadAsync())
@@ -270,8 +313,8 @@ public sealed class ConnectionHub : ISignalFanout
                     directed.To?.Send(directed.Frame);
                     if (run.Count == 0) continue;
                     var pass = _pass.AsSpan(0, members);
-                    if (run is [{ Trace: { } trace } traced]) OfferCounted(pass, traced, trace);
-                    else OfferRun(pass, run);
+                    if (run is [{ Trace: { } trace } traced]) OfferCounted(pass, traced, trace, _batch);
+                    else OfferRun(pass, run, _batch);
                     run.Clear();
                     pass.Clear(); // a member that left is not kept alive by the next pass's array
                 } while (more);
@@ -319,26 +362,32 @@ public sealed class ConnectionHub : ISignalFanout
             return _connections.Count;
         }
 
-        private static void OfferRun(ReadOnlySpan<StreamConnection> pass, List<OutboundFrame> run)
+        private static void OfferRun(ReadOnlySpan<StreamConnection> pass, List<OutboundFrame> run, SendBatch? batch)
         {
             var last = run.Count - 1;
             foreach (var connection in pass)
-                for (var i = 0; i <= last; i++) connection.Offer(run[i], send: i == last);
+            {
+                if (batch is { IsFull: true }) batch.Submit();
+                for (var i = 0; i <= last; i++) connection.Offer(run[i], send: i == last, batch);
+            }
+            batch?.Submit();
         }
 
         /// <summary>The same offers, counted for the signal's fan-out span.</summary>
-        private static void OfferCounted(ReadOnlySpan<StreamConnection> pass, OutboundFrame frame, FanoutTrace trace)
+        private static void OfferCounted(ReadOnlySpan<StreamConnection> pass, OutboundFrame frame, FanoutTrace trace, SendBatch? batch)
         {
             Span<int> recipients = stackalloc int[3];
             var dropped = 0;
             foreach (var connection in pass)
             {
-                switch (connection.Offer(frame))
+                if (batch is { IsFull: true }) batch.Submit();
+                switch (connection.Offer(frame, send: true, batch))
                 {
                     case OfferResult.Queued: recipients[(int)connection.Tier]++; break;
                     case OfferResult.Dropped: dropped++; break;
                 }
             }
+            batch?.Submit();
             trace.ShardDone(recipients, dropped);
         }
     }

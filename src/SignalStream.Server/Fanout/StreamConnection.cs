@@ -94,14 +94,14 @@ public sealed class StreamConnection
     /// <summary>
     /// Offered every broadcast signal, one at a time, in seq order. With <paramref name="send"/> false the
     /// frame only queues: its fan-out shard offers a run of signals at once, and the last offer sends them
-    /// all in one write.
+    /// all in one write. With a <paramref name="batch"/>, a write that would be made at once joins it instead.
     /// </summary>
-    public OfferResult Offer(OutboundFrame frame, bool send = true)
+    public OfferResult Offer(OutboundFrame frame, bool send = true, SendBatch? batch = null)
     {
         if (!_filter.Allows(frame))
         {
             // A racy read, and enough: the frames this run queued were queued by this thread.
-            if (send && _queue.Count > 0) Flush();
+            if (send && _queue.Count > 0) Flush(batch);
             return OfferResult.Filtered;
         }
         OfferResult result;
@@ -111,7 +111,7 @@ public sealed class StreamConnection
             result = QueueLive(frame);
             sendNow = send && ClaimSender();
         }
-        if (sendNow) SendQueued();
+        if (sendNow) SendQueued(batch);
         return result;
     }
 
@@ -134,11 +134,11 @@ public sealed class StreamConnection
     }
 
     /// <summary>Sends what is queued, unless a write is already under way (it sends the rest).</summary>
-    public void Flush()
+    public void Flush(SendBatch? batch = null)
     {
         bool send;
         lock (_sync) send = ClaimSender();
-        if (send) SendQueued();
+        if (send) SendQueued(batch);
     }
 
     /// <summary>
@@ -322,9 +322,10 @@ public sealed class StreamConnection
     /// <summary>
     /// The sender: writes queued frames while each write completes at once, several in one write when
     /// more than one waits (our own WebSocket only); the first write that does not complete continues in
-    /// <see cref="SendAfterAsync"/>. Then the close frame, once closing and drained.
+    /// <see cref="SendAfterAsync"/>. Then the close frame, once closing and drained. Frames for our own
+    /// WebSocket join the fan-out pass's <paramref name="ring"/> when there is one (<see cref="RingWriteDone"/>).
     /// </summary>
-    private void SendQueued()
+    private void SendQueued(SendBatch? ring = null)
     {
         var batch = _batch ??= new Outbound[MaxBatch]; // used only until the write returns: a pending one gets a copy
         while (true)
@@ -341,6 +342,7 @@ public sealed class StreamConnection
                     return;
                 }
             }
+            if (!close && ring is not null && FrameSocket is { } own && ring.TryAdd(this, own, batch.AsSpan(0, count))) return;
             ValueTask write;
             try
             {
@@ -358,6 +360,27 @@ public sealed class StreamConnection
             }
             if (!Sent(batch.AsSpan(0, count), close)) return;
         }
+    }
+
+    /// <summary>A write that joined a <see cref="SendBatch"/> has its outcome (bytes taken, or -errno): on as after <see cref="SendAsync"/>.</summary>
+    internal void RingWriteDone(ReadOnlySpan<Outbound> items, int result)
+    {
+        ValueTask write;
+        try
+        {
+            write = FrameSocket!.EndRingWrite(result, Segments(items));
+        }
+        catch (Exception e) when (IsSendFailure(e))
+        {
+            Fail();
+            return;
+        }
+        if (!write.IsCompletedSuccessfully)
+        {
+            _ = SendAfterAsync(write, items.ToArray(), close: false);
+            return;
+        }
+        if (Sent(items, close: false)) SendQueued();
     }
 
     private async Task SendAfterAsync(ValueTask write, Outbound[] items, bool close)
@@ -385,10 +408,16 @@ public sealed class StreamConnection
         if (FrameSocket is not { } own)
             return _socket!.SendAsync(batch[0].Frame.Utf8, WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
         if (count == 1) return own.SendFrameAsync(batch[0].Frame.WebSocketFrame);
+        return own.SendFramesAsync(Segments(batch.AsSpan(0, count)));
+    }
+
+    /// <summary>The items' frames, in a list of this thread's that the next call reuses.</summary>
+    private static List<ArraySegment<byte>> Segments(ReadOnlySpan<Outbound> items)
+    {
         var frames = _frames ??= new List<ArraySegment<byte>>(MaxBatch);
         frames.Clear();
-        for (var i = 0; i < count; i++) frames.Add(batch[i].Frame.WebSocketFrameSegment);
-        return own.SendFramesAsync(frames);
+        foreach (var item in items) frames.Add(item.Frame.WebSocketFrameSegment);
+        return frames;
     }
 
     /// <summary>Under the lock: the next frames to write (up to a batch; one unless the socket is our own), or the close.</summary>
@@ -461,5 +490,5 @@ public sealed class StreamConnection
     private static bool IsSendFailure(Exception e) => e is OperationCanceledException or WebSocketException or IOException or ObjectDisposedException;
 
     /// <summary>A queued frame; <see cref="Live"/> ones count in the delivery-latency histogram.</summary>
-    private readonly record struct Outbound(OutboundFrame Frame, bool Live);
+    internal readonly record struct Outbound(OutboundFrame Frame, bool Live);
 }

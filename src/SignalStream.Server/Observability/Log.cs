@@ -78,6 +78,12 @@ internal static partial class Log
     [LoggerMessage(37, LogLevel.Warning, "Identity provider unavailable: its keys could not be fetched from {MetadataAddress}; token exchange answers 503", EventName = "IdentityProviderUnavailable")]
     public static partial void IdentityProviderUnavailable(this ILogger logger, string metadataAddress, Exception exception);
 
+    [LoggerMessage(38, LogLevel.Information, "Fan-out batches its writes: {Shards} shards, up to {Entries} sockets per system call (io_uring)", EventName = "BatchedSends")]
+    public static partial void BatchedSends(this ILogger logger, int shards, int entries);
+
+    [LoggerMessage(39, LogLevel.Information, "io_uring unavailable (errno {Errno}): fan-out makes one send() per write", EventName = "BatchedSendsUnavailable")]
+    public static partial void BatchedSendsUnavailable(this ILogger logger, int errno);
+
     [LoggerMessage(40, LogLevel.Information, "{Method} {Path}{Query} answered {Status} in {ElapsedMs} ms", EventName = "Request")]
     public static partial void Request(this ILogger logger, string method, string path, string query, int status, double elapsedMs);
 

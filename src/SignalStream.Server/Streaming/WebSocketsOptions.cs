@@ -29,4 +29,10 @@ public sealed class WebSocketsOptions
     /// for every socket. 64 KB still carries thousands of signals a second on a slow link.
     /// </summary>
     public int SendBufferBytes { get; set; } = 64 * 1024;
+    /// <summary>
+    /// Fan-out hands each pass's writes to the kernel in batches, one system call for many sockets (Linux
+    /// io_uring; <see cref="Fanout.SendBatch"/>). Where io_uring is unavailable (another OS, an old kernel, a
+    /// container profile that forbids it) the server logs it and makes one <c>send()</c> per write, as with false.
+    /// </summary>
+    public bool BatchedSends { get; set; } = true;
 }

@@ -479,6 +479,50 @@ public sealed class PipeWebSocket : WebSocket
         return SendRestAsync(_socket, Concat(frames, sent));
     }
 
+    /// <summary>
+    /// Starts a write that a <see cref="SendRing"/> makes: false when another write is under way, the socket is
+    /// closing, or frames go through the pipe. True: the send lock is held, and a reference on the socket's handle
+    /// keeps <paramref name="fd"/> this socket's (a dispose cannot close it, nor a new socket reuse it) until
+    /// <see cref="EndRingWrite"/>.
+    /// </summary>
+    internal bool TryBeginRingWrite(out int fd)
+    {
+        fd = -1;
+        if (_socket is null || State is not (WebSocketState.Open or WebSocketState.CloseReceived) || !_sendLock.Wait(0)) return false;
+        var referenced = false;
+        try
+        {
+            _socket.SafeHandle.DangerousAddRef(ref referenced);
+            fd = (int)_socket.SafeHandle.DangerousGetHandle();
+            return true;
+        }
+        catch (ObjectDisposedException) { return false; }
+        finally
+        {
+            if (!referenced) _sendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Ends a ring write with the kernel's answer (<paramref name="result"/>: bytes sent, or -errno), as
+    /// <see cref="WriteAsync(IList{ArraySegment{byte}})"/> ends a <c>send()</c>: what was not taken is sent
+    /// asynchronously; a failed socket throws.
+    /// </summary>
+    internal ValueTask EndRingWrite(int result, IList<ArraySegment<byte>> frames)
+    {
+        const int eagain = -11;
+        _socket!.SafeHandle.DangerousRelease();
+        var total = 0;
+        foreach (var frame in frames) total += frame.Count;
+        if (result == total) return Released(ValueTask.CompletedTask);
+        if (result < 0 && result != eagain)
+        {
+            _sendLock.Release();
+            throw Gone();
+        }
+        return Released(SendRestAsync(_socket, Concat(frames, Math.Max(result, 0))));
+    }
+
     /// <summary>The frames' bytes after the first <paramref name="skip"/>, in one array: the copy a write that has to wait keeps.</summary>
     private static byte[] Concat(IList<ArraySegment<byte>> frames, int skip)
     {
