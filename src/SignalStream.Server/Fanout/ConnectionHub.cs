@@ -34,7 +34,7 @@ public sealed class ConnectionHub : ISignalFanout, IDisposable
     private readonly Dictionary<string, List<StreamConnection>> _byUser = new(StringComparer.Ordinal);
     private readonly int[] _byTier = new int[3];
     private readonly FanoutShard[] _shards;
-    private readonly int _ringErrno; // why io_uring was unavailable
+    private readonly string _ringUnavailable = ""; // why io_uring was unavailable
     private int _count;
     private int _nextShard;
     private long _lastSeq;
@@ -46,7 +46,7 @@ public sealed class ConnectionHub : ISignalFanout, IDisposable
         _metrics = metrics;
         _shards = new FanoutShard[Math.Clamp(ShardsPerCore * Environment.ProcessorCount, 1, 64)];
         for (var i = 0; i < _shards.Length; i++)
-            _shards[i] = new FanoutShard(batchedSends ? SendBatch.TryCreate(out _ringErrno) : null);
+            _shards[i] = new FanoutShard(batchedSends ? SendBatch.TryCreate(out _ringUnavailable) : null);
     }
 
     /// <summary>Writes with a <c>send()</c> each.</summary>
@@ -57,7 +57,7 @@ public sealed class ConnectionHub : ISignalFanout, IDisposable
     {
         if (!options.Value.BatchedSends) return;
         if (BatchedSends) logger.BatchedSends(_shards.Length, SendBatch.Entries);
-        else logger.BatchedSendsUnavailable(_ringErrno);
+        else logger.BatchedSendsUnavailable(_ringUnavailable);
     }
 
     /// <summary>True when the shards batch their writes (io_uring); false: a <c>send()</c> per write.</summary>

@@ -28,8 +28,8 @@ public sealed class SendBatch : IDisposable
     private SendBatch(SendRing ring) => _ring = ring;
 
     /// <summary>A batch, or null where io_uring is unavailable (<see cref="SendRing.TryCreate"/>).</summary>
-    public static SendBatch? TryCreate(out int errno) =>
-        SendRing.TryCreate(Entries, StreamConnection.MaxBatch, out errno) is { } ring ? new SendBatch(ring) : null;
+    public static SendBatch? TryCreate(out string unavailable) =>
+        SendRing.TryCreate(Entries, StreamConnection.MaxBatch, out unavailable) is { } ring ? new SendBatch(ring) : null;
 
     /// <summary>
     /// Takes the write of <paramref name="items"/> to <paramref name="socket"/>; false when the socket cannot

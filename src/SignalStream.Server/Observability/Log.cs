@@ -81,8 +81,8 @@ internal static partial class Log
     [LoggerMessage(38, LogLevel.Information, "Fan-out batches its writes: {Shards} shards, up to {Entries} sockets per system call (io_uring)", EventName = "BatchedSends")]
     public static partial void BatchedSends(this ILogger logger, int shards, int entries);
 
-    [LoggerMessage(39, LogLevel.Information, "io_uring unavailable (errno {Errno}): fan-out makes one send() per write", EventName = "BatchedSendsUnavailable")]
-    public static partial void BatchedSendsUnavailable(this ILogger logger, int errno);
+    [LoggerMessage(39, LogLevel.Information, "io_uring unavailable ({Reason}): fan-out makes one send() per write", EventName = "BatchedSendsUnavailable")]
+    public static partial void BatchedSendsUnavailable(this ILogger logger, string reason);
 
     [LoggerMessage(40, LogLevel.Information, "{Method} {Path}{Query} answered {Status} in {ElapsedMs} ms", EventName = "Request")]
     public static partial void Request(this ILogger logger, string method, string path, string query, int status, double elapsedMs);

@@ -18,6 +18,7 @@ public sealed unsafe partial class SendRing : IDisposable
     private const uint SetupSubmitAll = 1 << 7; // an entry failing to start does not stop the ones after it
     private const uint EnterGetEvents = 1;
     private const uint FeatSingleMmap = 1;
+    private const uint FeatNativeWorkers = 1 << 9; // Linux 5.12: sends exist, and MSG_DONTWAIT answers -EAGAIN instead of waiting
     private const byte OpSendMsg = 9;
     private const byte OpSend = 26;
     private const uint MsgDontWait = 0x40;
@@ -72,11 +73,11 @@ public sealed unsafe partial class SendRing : IDisposable
 
     private int MessageBytes => MsgHdrSize + MaxFrames * IovecSize;
 
-    /// <summary>A ring of <paramref name="entries"/> (a power of two), or null where io_uring is unavailable
-    /// (not Linux, an old kernel, or forbidden: container seccomp profiles commonly refuse it).</summary>
-    public static SendRing? TryCreate(int entries, int maxFrames, out int errno)
+    /// <summary>A ring of <paramref name="entries"/> (a power of two), or null and why where io_uring is unavailable
+    /// (not Linux, a kernel older than 5.12, or forbidden: container seccomp profiles commonly refuse it).</summary>
+    public static SendRing? TryCreate(int entries, int maxFrames, out string unavailable)
     {
-        errno = 0;
+        unavailable = "not Linux";
         if (!OperatingSystem.IsLinux()) return null;
         foreach (var flags in (ReadOnlySpan<uint>)[SetupSubmitAll, 0])
         {
@@ -84,13 +85,19 @@ public sealed unsafe partial class SendRing : IDisposable
             p.Flags = flags;
             long fd;
             try { fd = Syscall(SysIoUringSetup, entries, (nint)(&p), 0, 0, 0, 0); }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { return null; }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                unavailable = "no libc";
+                return null;
+            }
             if (fd >= 0)
             {
-                if (p.SqEntries != entries) { Close((int)fd); return null; }
-                return new SendRing((int)fd, p, maxFrames);
+                if ((p.Features & FeatNativeWorkers) != 0 && p.SqEntries == entries) return new SendRing((int)fd, p, maxFrames);
+                Close((int)fd);
+                unavailable = "a kernel older than 5.12";
+                return null;
             }
-            errno = Marshal.GetLastPInvokeError();
+            unavailable = $"io_uring_setup: errno {Marshal.GetLastPInvokeError()}";
         }
         return null;
     }

@@ -36,7 +36,7 @@ public sealed class SendBatchTests : IAsyncLifetime
     }
 
     private static SendBatch NewBatch() =>
-        SendBatch.TryCreate(out var errno) ?? throw new InvalidOperationException($"io_uring unavailable here (errno {errno}): these tests need it");
+        SendBatch.TryCreate(out var unavailable) ?? throw new InvalidOperationException($"io_uring unavailable here ({unavailable}): these tests need it");
 
     private sealed record Pair(StreamConnection Connection, Socket Server, Socket Client);
 
