@@ -19,7 +19,7 @@ public enum HubEntry { Added, UserAtLimit, AtCapacity }
 public sealed class ConnectionHub : ISignalFanout, IDisposable
 {
     /// <summary>
-    /// A shard's loop makes the sends itself (a <c>send()</c> each), so its passes are long: several per core
+    /// A shard's loop makes the sends itself (in io_uring batches, or a <c>send()</c> each), so its passes are long: several per core
     /// keep a pass short and the cores busy while one loop waits for its time slice on a shared machine.
     /// </summary>
     private const int ShardsPerCore = 4;
