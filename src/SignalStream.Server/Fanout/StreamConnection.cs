@@ -353,13 +353,19 @@ public sealed class StreamConnection
                 Fail();
                 return;
             }
-            if (!write.IsCompletedSuccessfully)
-            {
-                _ = SendAfterAsync(write, batch[..count], close);
-                return;
-            }
-            if (!Sent(batch.AsSpan(0, count), close)) return;
+            if (!Wrote(write, batch.AsSpan(0, count), close)) return;
         }
+    }
+
+    /// <summary>
+    /// After a write started: true when it is done and more may be sent; false when it continues in
+    /// <see cref="SendAfterAsync"/> (with a copy of <paramref name="items"/>) or nothing is to be sent again.
+    /// </summary>
+    private bool Wrote(ValueTask write, ReadOnlySpan<Outbound> items, bool close)
+    {
+        if (write.IsCompletedSuccessfully) return Sent(items, close);
+        _ = SendAfterAsync(write, items.ToArray(), close);
+        return false;
     }
 
     /// <summary>A write that joined a <see cref="SendBatch"/> has its outcome (bytes taken, or -errno): on as after <see cref="SendAsync"/>.</summary>
@@ -375,12 +381,7 @@ public sealed class StreamConnection
             Fail();
             return;
         }
-        if (!write.IsCompletedSuccessfully)
-        {
-            _ = SendAfterAsync(write, items.ToArray(), close: false);
-            return;
-        }
-        if (Sent(items, close: false)) SendQueued();
+        if (Wrote(write, items, close: false)) SendQueued();
     }
 
     private async Task SendAfterAsync(ValueTask write, Outbound[] items, bool close)

@@ -472,11 +472,17 @@ public sealed class PipeWebSocket : WebSocket
         SocketError error;
         try { sent = _socket.Send(frames, SocketFlags.None, out error); }
         catch (ObjectDisposedException) { throw Gone(); }
+        return AfterSend(frames, sent, failed: error is not (SocketError.Success or SocketError.WouldBlock));
+    }
+
+    /// <summary>After a non-blocking send of the frames took <paramref name="sent"/> bytes: the rest goes asynchronously; a failed socket throws.</summary>
+    private ValueTask AfterSend(IList<ArraySegment<byte>> frames, int sent, bool failed)
+    {
         var total = 0;
         foreach (var frame in frames) total += frame.Count;
         if (sent == total) return ValueTask.CompletedTask;
-        if (error is not (SocketError.Success or SocketError.WouldBlock)) throw Gone();
-        return SendRestAsync(_socket, Concat(frames, sent));
+        if (failed) throw Gone();
+        return SendRestAsync(_socket!, Concat(frames, sent));
     }
 
     /// <summary>
@@ -504,23 +510,21 @@ public sealed class PipeWebSocket : WebSocket
     }
 
     /// <summary>
-    /// Ends a ring write with the kernel's answer (<paramref name="result"/>: bytes sent, or -errno), as
-    /// <see cref="WriteAsync(IList{ArraySegment{byte}})"/> ends a <c>send()</c>: what was not taken is sent
-    /// asynchronously; a failed socket throws.
+    /// Ends a ring write with the kernel's answer (<paramref name="result"/>: bytes sent, or -errno) as a
+    /// <c>send()</c> ends (<see cref="AfterSend"/>), and releases the send lock once the rest is sent.
     /// </summary>
     internal ValueTask EndRingWrite(int result, IList<ArraySegment<byte>> frames)
     {
         const int eagain = -11;
         _socket!.SafeHandle.DangerousRelease();
-        var total = 0;
-        foreach (var frame in frames) total += frame.Count;
-        if (result == total) return Released(ValueTask.CompletedTask);
-        if (result < 0 && result != eagain)
+        ValueTask rest;
+        try { rest = AfterSend(frames, Math.Max(result, 0), failed: result < 0 && result != eagain); }
+        catch
         {
             _sendLock.Release();
-            throw Gone();
+            throw;
         }
-        return Released(SendRestAsync(_socket, Concat(frames, Math.Max(result, 0))));
+        return Released(rest);
     }
 
     /// <summary>The frames' bytes after the first <paramref name="skip"/>, in one array: the copy a write that has to wait keeps.</summary>

@@ -183,9 +183,9 @@ public sealed unsafe partial class SendRing : IDisposable
         if (_disposed) return;
         _disposed = true;
         NativeMemory.Free(_messages);
-        Unmap(_sqes, _sqesBytes);
-        if (_cqRing != _sqRing) Unmap(_cqRing, _cqRingBytes);
-        Unmap(_sqRing, _sqRingBytes);
+        MUnmap(_sqes, _sqesBytes);
+        if (_cqRing != _sqRing) MUnmap(_cqRing, _cqRingBytes);
+        MUnmap(_sqRing, _sqRingBytes);
         Close(_ringFd);
     }
 
@@ -196,8 +196,6 @@ public sealed unsafe partial class SendRing : IDisposable
         if (address == (void*)-1) throw new IOException($"mmap of the io_uring failed: errno {Marshal.GetLastPInvokeError()}");
         return address;
     }
-
-    private static void Unmap(void* address, nuint length) => MUnmap(address, length);
 
     // glibc's syscall() takes its arguments as integer registers, variadic or not.
     [LibraryImport("libc", EntryPoint = "syscall", SetLastError = true)]
