@@ -1,11 +1,11 @@
 using System.Buffers.Binary;
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using SignalStream.Protocol;
 using SignalStream.Server.Fanout;
 using SignalStream.Server.Observability;
+using SignalStream.Server.Tests.Infrastructure;
 using SignalStream.Server.Transport;
 
 namespace SignalStream.Server.Tests.Fanout;
@@ -40,8 +40,6 @@ public sealed class SendBatchTests : IAsyncLifetime
 
     private sealed record Pair(StreamConnection Connection, Socket Server, Socket Client);
 
-    private sealed record StreamPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
-
     /// <summary>A live connection on our own WebSocket over a loopback socket, and the client's end of it.</summary>
     private async Task<Pair> ConnectAsync(int queue = 64, Action<Socket>? setUp = null)
     {
@@ -51,8 +49,7 @@ public sealed class SendBatchTests : IAsyncLifetime
         await client.ConnectAsync((IPEndPoint)_listener.LocalEndpoint);
         var server = await accept;
         setUp?.Invoke(server);
-        var stream = new NetworkStream(server, ownsSocket: false);
-        var webSocket = new PipeWebSocket(new StreamPipe(PipeReader.Create(stream), PipeWriter.Create(stream)), new KeepAlive(TimeSpan.FromHours(1), TimeSpan.FromHours(1)), server);
+        var webSocket = new PipeWebSocket(StreamPipe.Over(server), new KeepAlive(TimeSpan.FromHours(1), TimeSpan.FromHours(1)), server);
         _owned.AddRange([client, server, webSocket]);
         var connection = new StreamConnection("user", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.UtcNow.AddHours(1), queue, 16, new ServerMetrics());
         connection.Attach(webSocket);

@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
 using System.Net.WebSockets;
@@ -48,8 +47,7 @@ public sealed class StreamConnectionSenderTests
         var accept = listener.AcceptSocketAsync();
         await client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
         using var serverSocket = await accept;
-        var stream = new NetworkStream(serverSocket, ownsSocket: false);
-        using var webSocket = new PipeWebSocket(new StreamPipe(PipeReader.Create(stream), PipeWriter.Create(stream)), new KeepAlive(TimeSpan.FromHours(1), TimeSpan.FromHours(1)), serverSocket);
+        using var webSocket = new PipeWebSocket(StreamPipe.Over(serverSocket), new KeepAlive(TimeSpan.FromHours(1), TimeSpan.FromHours(1)), serverSocket);
         var connection = new StreamConnection("user", new ConnectionFilter(Tier.Starter, null), DateTimeOffset.UtcNow.AddHours(1), 16, 16, new ServerMetrics());
         connection.Attach(webSocket);
         connection.GoLive(0);
@@ -66,8 +64,6 @@ public sealed class StreamConnectionSenderTests
         await client.GetStream().ReadExactlyAsync(received, timeout.Token);
         Assert.Equal(expected, received);
     }
-
-    private sealed record StreamPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
     [Fact]
     public void Heartbeat_GoesToTheTransport_UntilDetached()

@@ -35,8 +35,7 @@ public class PipeWebSocketTests : IAsyncLifetime
         await _client.ConnectAsync(IPAddress.Loopback, ((IPEndPoint)listener.LocalEndpoint).Port);
         _serverSocket = await accept;
         _clientStream = _client.GetStream();
-        var serverStream = new NetworkStream(_serverSocket, ownsSocket: false);
-        _serverPipe = new StreamPipe(PipeReader.Create(serverStream), PipeWriter.Create(serverStream));
+        _serverPipe = StreamPipe.Over(_serverSocket);
     }
 
     public Task DisposeAsync()
@@ -46,8 +45,6 @@ public class PipeWebSocketTests : IAsyncLifetime
         _serverSocket.Dispose();
         return Task.CompletedTask;
     }
-
-    private sealed record StreamPipe(PipeReader Input, PipeWriter Output) : IDuplexPipe;
 
     /// <summary>Whether the server end writes to its socket directly, as it does behind <see cref="ConnectionUpgrade"/>.</summary>
     protected virtual bool OnSocket => false;
